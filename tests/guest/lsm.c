@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * LSM hooks and spawn templates.
+ *
+ * - The exec LSM hooks run for every spawn, as often as for an execve:
+ *   counted with kprobe events on security_bprm_creds_for_exec,
+ *   security_bprm_check and security_bprm_committed_creds, attributed by
+ *   pid to the spawned/forked children (and the caller).
+ * - Landlock: a domain without the execute right for a file never gets it
+ *   executed through a template, whatever the order of restricting,
+ *   creating and passing the fd.
+ * - AppArmor (not built in the reference config): the spawned child's
+ *   label is the one execve gives.
+ */
+#include <sys/mount.h>
+
+#include "kselftest_harness.h"
+#include "sec_util.h"
+
+static char *const ids_argv[] = { "probe", "ids", NULL };
+
+/* ------------------------------------------------------------------ */
+/* kprobe events                                                       */
+
+#define TRACING "/sys/kernel/tracing"
+#define NSPAWN 3
+
+static const char *const hook_fn[] = {
+	"security_bprm_creds_for_exec",
+	"security_bprm_check",
+	"security_bprm_committed_creds",
+};
+static const char *const hook_ev[] = { "cfe", "check", "committed" };
+#define NHOOK 3
+
+static int write_file(const char *path, const char *s, int flags)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+FIXTURE(hooks) {
+	char group[64];
+	char inst[128];
+	int nevents;
+	int inst_made;
+	int enabled;
+};
+
+FIXTURE_SETUP(hooks)
+{
+	char line[512];
+	int i;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	snprintf(self->group, sizeof(self->group), "spawnsec_%d", getpid());
+	snprintf(self->inst, sizeof(self->inst), TRACING "/instances/%s",
+		 self->group);
+	if (access(TRACING "/kprobe_events", F_OK)) {
+		/* mount tracefs where nobody else sees it */
+		ASSERT_EQ(0, unshare(CLONE_NEWNS));
+		ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+		if (mount("nodev", TRACING, "tracefs", 0, NULL))
+			SKIP(return, "tracefs not available (mount: errno %d)", errno);
+		if (access(TRACING "/kprobe_events", F_OK))
+			SKIP(return, "kprobe events not available (no kprobe_events)");
+	}
+	for (i = 0; i < NHOOK; i++) {
+		snprintf(line, sizeof(line), "p:%s/%s %s\n", self->group,
+			 hook_ev[i], hook_fn[i]);
+		if (write_file(TRACING "/kprobe_events", line, O_APPEND))
+			SKIP(return, "cannot probe %s (errno %d)", hook_fn[i], errno);
+		self->nevents++;
+	}
+	ASSERT_EQ(0, mkdir(self->inst, 0755));
+	self->inst_made = 1;
+	snprintf(line, sizeof(line), "%s/events/%s/enable", self->inst,
+		 self->group);
+	ASSERT_EQ(0, write_file(line, "1", 0));
+	self->enabled = 1;
+}
+
+FIXTURE_TEARDOWN(hooks)
+{
+	char line[512];
+	int i;
+
+	if (self->enabled) {
+		snprintf(line, sizeof(line), "%s/events/%s/enable", self->inst,
+			 self->group);
+		write_file(line, "0", 0);
+	}
+	if (self->inst_made)
+		rmdir(self->inst);
+	for (i = 0; i < self->nevents; i++) {
+		snprintf(line, sizeof(line), "-:%s/%s\n", self->group, hook_ev[i]);
+		write_file(TRACING "/kprobe_events", line, O_APPEND);
+	}
+}
+
+static int in_set(pid_t pid, const pid_t *set, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == pid)
+			return 1;
+	return 0;
+}
+
+/*
+ * Count the hook events of the instance's buffer whose pid is in @pids,
+ * then clear the buffer. Lines look like
+ *   "  comm-1234  [000] d..1.  12.345678: cfe: (security_bprm_...+0x0/0x..)"
+ */
+static int count_hooks(const char *inst, const pid_t *pids, int n,
+		       int counts[NHOOK])
+{
+	char path[PATH_MAX + 16], line[1024];
+	FILE *f;
+	int i;
+
+	memset(counts, 0, sizeof(int) * NHOOK);
+	snprintf(path, sizeof(path), "%s/trace", inst);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *br, *p;
+		pid_t pid;
+
+		if (line[0] == '#')
+			continue;
+		br = strstr(line, " [");
+		if (!br)
+			continue;
+		p = br;
+		while (p > line && p[-1] == ' ')
+			p--;
+		while (p > line && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		if (p == line || p[-1] != '-')
+			continue;
+		pid = atoi(p);
+		if (!in_set(pid, pids, n))
+			continue;
+		for (i = 0; i < NHOOK; i++) {
+			char pat[32];
+
+			snprintf(pat, sizeof(pat), " %s: (", hook_ev[i]);
+			if (strstr(br, pat))
+				counts[i]++;
+		}
+	}
+	fclose(f);
+	/* clear the buffer for the next round */
+	return write_file(path, "", O_TRUNC);
+}
+
+/*
+ * gcc 12 warns that the harness's own "child" in the TEST_F wrapper "might
+ * be clobbered" by its setjmp (kselftest_harness.h of 6.12, not this file).
+ */
+#pragma GCC diagnostic ignored "-Wclobbered"
+TEST_F_TIMEOUT(hooks, same_hooks_as_execve, 60)
+{
+	/* spec: spawn_template_spawn(): the pinned file is executed through the normal exec path, LSM hooks as for execveat() */
+	char path[PATH_MAX], out[SEC_OUT_MAX];
+	int spawn_counts[NHOOK], exec_counts[NHOOK];
+	pid_t pids[NSPAWN + 1] = { 0 };
+	int i, status, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", path, sizeof(path)));
+	tfd = sec_create_path(path, 0);
+	ASSERT_LE(0, tfd);
+
+	/* start from an empty buffer */
+	ASSERT_EQ(0, count_hooks(self->inst, pids, 0, spawn_counts));
+
+	pids[NSPAWN] = getpid();	/* hooks run in the caller count too */
+	for (i = 0; i < NSPAWN; i++) {
+		int p[2];
+
+		ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+		pids[i] = sec_spawn(tfd, ids_argv, p[1], 0);
+		close(p[1]);
+		ASSERT_LT(0, pids[i]);
+		sec_slurp(p[0], out, sizeof(out));
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		ASSERT_EQ(0, status);
+	}
+	ASSERT_EQ(0, count_hooks(self->inst, pids, NSPAWN + 1, spawn_counts));
+
+	for (i = 0; i < NSPAWN; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			int fd = open("/dev/null", O_WRONLY);
+
+			dup2(fd, 1);
+			execv(path, ids_argv);
+			_exit(126);
+		}
+		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+		ASSERT_EQ(0, status);
+	}
+	ASSERT_EQ(0, count_hooks(self->inst, pids, NSPAWN + 1, exec_counts));
+
+	for (i = 0; i < NHOOK; i++) {
+		TH_LOG("%s: %d per %d spawns, %d per %d execve", hook_fn[i],
+		       spawn_counts[i], NSPAWN, exec_counts[i], NSPAWN);
+		/* the probes work: one call per plain execve of a static ELF */
+		ASSERT_EQ(NSPAWN, exec_counts[i]);
+		ASSERT_EQ(exec_counts[i], spawn_counts[i]);
+	}
+	close(tfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Landlock                                                            */
+
+/*
+ * Outcome of trying to get @path executed through a template, as one
+ * string: "create=ERRNO", "spawn=ERRNO" (and no child), "child=STATUS"
+ * (the child exited without running the probe) or "ran" (the probe ran).
+ * @tfd >= 0: use that template instead of creating one.
+ */
+static void template_outcome(const char *path, int tfd, char *res, size_t len)
+{
+	char out[SEC_OUT_MAX];
+	int status, own = -1;
+
+	if (tfd < 0) {
+		own = tfd = sec_create_path(path, 0);
+		if (tfd < 0) {
+			snprintf(res, len, "create=%s", strerrorname_np(errno));
+			return;
+		}
+	}
+	if (sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status)) {
+		snprintf(res, len, "spawn=%s%s", strerrorname_np(errno),
+			 sec_no_children() ? "" : " (child left)");
+	} else if (strstr(out, "ruid=")) {
+		snprintf(res, len, "ran");
+	} else {
+		snprintf(res, len, "child=%d", WIFEXITED(status) ?
+			 WEXITSTATUS(status) : 1000 + WTERMSIG(status));
+	}
+	if (own >= 0)
+		close(own);
+}
+
+/* What execve does with @path in this domain: its exit status class. */
+static int execve_status(const char *path)
+{
+	char out[SEC_OUT_MAX];
+	int status;
+
+	if (sec_exec_run(path, ids_argv, out, sizeof(out), &status))
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+FIXTURE(landlock) {
+	char path[PATH_MAX];
+};
+
+FIXTURE_SETUP(landlock)
+{
+	int abi;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	abi = sec_landlock_abi();
+	if (abi < 0)
+		SKIP(return, "Landlock not enabled (errno %d)", errno);
+	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", self->path,
+				     sizeof(self->path)));
+}
+
+FIXTURE_TEARDOWN(landlock)
+{
+}
+
+TEST_F(landlock, restrict_then_create)
+{
+	/* spec: spawn_template_create(): the file must be executable by the caller, otherwise EACCES (a Landlock domain without EXECUTE) */
+	char res[64];
+	int fd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	template_outcome(self->path, -1, res, sizeof(res));
+	ASSERT_STREQ("ran", res);	/* control */
+
+	ASSERT_EQ(0, sec_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE));
+	ASSERT_EQ(126, execve_status(self->path));	/* execve: EACCES */
+
+	/* by path */
+	template_outcome(self->path, -1, res, sizeof(res));
+	ASSERT_STREQ("create=EACCES", res);
+	/* by an fd opened for reading (allowed) after the restriction */
+	fd = open(self->path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, sec_create_fd(fd, 0));
+	ASSERT_EQ(EACCES, errno);
+	close(fd);
+	ASSERT_TRUE(sec_no_children());
+}
+
+TEST_F(landlock, create_then_restrict)
+{
+	/* spec: spawn_template_spawn(): after a Landlock restriction the credential object differs: EACCES, no child */
+	char res[64];
+	int tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	tfd = sec_create_path(self->path, 0);
+	ASSERT_LE(0, tfd);
+	template_outcome(self->path, tfd, res, sizeof(res));
+	ASSERT_STREQ("ran", res);	/* control */
+
+	ASSERT_EQ(0, sec_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE));
+	template_outcome(self->path, tfd, res, sizeof(res));
+	ASSERT_STREQ("spawn=EACCES", res);
+	close(tfd);
+}
+
+TEST_F(landlock, restrict_in_child_with_fd)
+{
+	/* spec: spawn_template_spawn(): a forked child that restricts itself cannot use the inherited template (EACCES) nor create its own (EACCES) */
+	char res[2][64];
+	int p[2], status, tfd;
+	pid_t pid;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	tfd = sec_create_path(self->path, 0);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		memset(res, 0, sizeof(res));
+		if (sec_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE))
+			_exit(2);
+		template_outcome(self->path, tfd, res[0], sizeof(res[0]));
+		template_outcome(self->path, -1, res[1], sizeof(res[1]));
+		_exit(write(p[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
+	}
+	close(p[1]);
+	ASSERT_EQ(sizeof(res), read(p[0], res, sizeof(res)));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_STREQ("spawn=EACCES", res[0]);
+	ASSERT_STREQ("create=EACCES", res[1]);
+	/* the unrestricted creator still may */
+	template_outcome(self->path, tfd, res[0], sizeof(res[0]));
+	ASSERT_STREQ("ran", res[0]);
+	close(tfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* AppArmor                                                            */
+
+TEST(apparmor_label_as_execve)
+{
+	/* spec: spawn_template_spawn(): LSM hooks as for execveat(): the child's AppArmor label equals execve's */
+	static char *const attr_argv[] = { "probe", "attr", NULL };
+	char path[PATH_MAX], s_out[SEC_OUT_MAX], e_out[SEC_OUT_MAX];
+	int s_status, e_status, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	if (access("/sys/kernel/security/apparmor", F_OK) &&
+	    access("/sys/module/apparmor", F_OK))
+		SKIP(return, "AppArmor not enabled in this kernel");
+	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", path, sizeof(path)));
+	tfd = sec_create_path(path, 0);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, sec_spawn_run(tfd, attr_argv, 0, s_out, sizeof(s_out),
+				   &s_status));
+	ASSERT_EQ(0, sec_exec_run(path, attr_argv, e_out, sizeof(e_out),
+				  &e_status));
+	ASSERT_EQ(0, s_status);
+	ASSERT_EQ(0, e_status);
+	ASSERT_EQ(0, strncmp(s_out, "attr=", 5));
+	ASSERT_STREQ(e_out, s_out);
+	close(tfd);
+}
+
+TEST_HARNESS_MAIN

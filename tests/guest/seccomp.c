@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * seccomp and spawn templates. The exec inside spawn_template_spawn() is
+ * not an execve/execveat system call, so a deny-list on those two does not
+ * deny a spawn; a filter must name syscall 473 (and 472) to do that. The
+ * spawned child inherits the caller's filter like a forked child does.
+ */
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "kselftest_harness.h"
+#include "sec_util.h"
+
+#ifndef __NR_execveat
+#define __NR_execveat 322
+#endif
+
+/*
+ * Deny each syscall of @nrs with SECCOMP_RET_ERRNO(EPERM), allow the rest.
+ * Root has CAP_SYS_ADMIN, so no_new_privs is not needed (and not set, so it
+ * cannot be what changes an outcome).
+ */
+static int deny_syscalls(const int *nrs, int n)
+{
+	struct sock_filter f[32];
+	struct sock_fprog prog;
+	int i, k = 0;
+
+	if (n > 12)
+		return -1;
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, arch));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+			AUDIT_ARCH_X86_64, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+			SECCOMP_RET_KILL_PROCESS);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, nr));
+	for (i = 0; i < n; i++) {
+		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+				nrs[i], 0, 1);
+		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+				SECCOMP_RET_ERRNO | EPERM);
+	}
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = k;
+	prog.filter = f;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+static const int exec_nrs[] = { __NR_execve, __NR_execveat };
+static char *const blocked_argv[] = { "probe", "blocked", NULL };
+static char *const ids_argv[] = { "probe", "ids", NULL };
+
+static int probe_template(char *path, size_t len)
+{
+	if (sec_helper_path("helper_sec_probe", path, len))
+		return -1;
+	return sec_create_path(path, 0);
+}
+
+TEST(exec_denylist_does_not_deny_spawn)
+{
+	/* spec: spawn_template_spawn(): the exec runs in the kernel, not as an execve/execveat syscall; a filter denying those two does not deny the spawn */
+	static char *const true_argv[] = { "true", NULL };
+	char path[PATH_MAX], out[SEC_OUT_MAX];
+	int status, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	ASSERT_EQ(0, deny_syscalls(exec_nrs, 2));
+	/* the filter works: this process cannot execve or execveat */
+	ASSERT_EQ(-1, execve("/usr/bin/true", true_argv, true_argv + 1));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, syscall(__NR_execveat, AT_FDCWD, "/usr/bin/true",
+			      true_argv, true_argv + 1, 0));
+	ASSERT_EQ(EPERM, errno);
+
+	/* create (472) and spawn (473) are not on the list: both work */
+	tfd = probe_template(path, sizeof(path));
+	ASSERT_LE(0, tfd) TH_LOG("create: errno %d", errno);
+	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status))
+		TH_LOG("spawn: errno %d", errno);
+	ASSERT_EQ(0, status);
+	/* the child ran the probe */
+	ASSERT_EQ(0, strncmp(out, "ruid=0 euid=0 ", 14)) TH_LOG("out: %s", out);
+	close(tfd);
+}
+
+TEST(child_inherits_filter)
+{
+	/* spec: spawn_template_spawn(): the child is created like vfork() and keeps the caller's seccomp filter across the exec */
+	char path[PATH_MAX], out[SEC_OUT_MAX];
+	int status, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	tfd = probe_template(path, sizeof(path));
+	ASSERT_LE(0, tfd);
+
+	/* control: no filter, the child's execve reaches the VFS (ENOENT) */
+	ASSERT_EQ(0, sec_spawn_run(tfd, blocked_argv, 0, out, sizeof(out), &status));
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, strncmp(out, "execve=ENOENT ", 14)) TH_LOG("out: %s", out);
+	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
+	ASSERT_NE(NULL, strstr(out, " seccomp=0\n")) TH_LOG("out: %s", out);
+
+	ASSERT_EQ(0, deny_syscalls(exec_nrs, 2));
+	ASSERT_EQ(0, sec_spawn_run(tfd, blocked_argv, 0, out, sizeof(out), &status));
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, strncmp(out, "execve=EPERM ", 13)) TH_LOG("out: %s", out);
+	ASSERT_EQ(NULL, strstr(out, "spawn473=EPERM")) TH_LOG("out: %s", out);
+	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
+	ASSERT_NE(NULL, strstr(out, " seccomp=2\n")) TH_LOG("out: %s", out);
+	close(tfd);
+}
+
+TEST(spawn_syscall_denied)
+{
+	/* spec: spawn_template_spawn(): returns -1/errno having created no child (a filter denying 473: EPERM) */
+	static const int nrs[] = { __NR_spawn_template_spawn };
+	char path[PATH_MAX], out[SEC_OUT_MAX];
+	int status, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	tfd = probe_template(path, sizeof(path));
+	ASSERT_LE(0, tfd);
+	/* control: the template works before the filter */
+	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
+	ASSERT_EQ(0, status);
+
+	ASSERT_EQ(0, deny_syscalls(nrs, 1));
+	ASSERT_EQ(0, sec_count_sigchld());
+	ASSERT_EQ(-1, sec_spawn(tfd, ids_argv, -1, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_TRUE(sec_no_children());
+	ASSERT_EQ(0, sec_sigchld_count);
+	close(tfd);
+}
+
+TEST(create_syscall_denied)
+{
+	/* spec: spawn_template_create(): a filter denying 472 denies template creation (EPERM); templates made before still spawn */
+	static const int nrs[] = { __NR_spawn_template_create };
+	char path[PATH_MAX], out[SEC_OUT_MAX];
+	int status, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	tfd = probe_template(path, sizeof(path));
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, deny_syscalls(nrs, 1));
+	ASSERT_EQ(-1, sec_create_path(path, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
+	ASSERT_EQ(0, status);
+	close(tfd);
+}
+
+TEST_HARNESS_MAIN
