@@ -364,6 +364,28 @@ static inline unsigned long long abi_mask(const struct abi_out *o,
 
 #define ABI_SIGBIT(sig)	(1ULL << ((sig) - 1))
 
+/* The "Pid:" of a pidfd from /proc/self/fdinfo, or -2 when absent. */
+static inline int abi_pidfd_pid(int pidfd)
+{
+	char path[64], buf[4096], *l;
+	int fd, pid = -2;
+	ssize_t r;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -2;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return -2;
+	buf[r] = '\0';
+	l = strstr(buf, "\nPid:");
+	if (l)
+		pid = atoi(l + 6);
+	return pid;
+}
+
 /* ---- proof that a refused call created no child ---- */
 
 static volatile sig_atomic_t abi_sigchld_seen;

@@ -3,6 +3,7 @@
  * Probe for the ABI checks (abi_spawn, actions, child_status, pidfd): it
  * reports on fd 1 what the exec gave it, one fact per line:
  *
+ *   pid N / ppid N
  *   argc N
  *   arg I len L [TEXT]        TEXT only when L <= 256
  *   envc N
@@ -80,6 +81,8 @@ int main(int argc, char **argv, char **envp)
 			pause();
 	}
 
+	out("pid %d\n", (int)getpid());
+	out("ppid %d\n", (int)getppid());
 	out("argc %d\n", argc);
 	vec("arg", argc, argv);
 	while (envp && envp[envc])
