@@ -258,7 +258,7 @@ static inline int life_pidfd_count(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
-	char p[64], l[64];
+	char p[300], l[64];
 	int n = 0;
 
 	if (!d)
