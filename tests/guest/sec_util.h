@@ -36,19 +36,20 @@
 /* Directory of the running check: helpers live next to it. */
 static inline int sec_helper_path(const char *name, char *buf, size_t len)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	size_t dir, nlen = strlen(name);
 	char *slash;
 
 	if (n < 0)
 		return -1;
-	self[n] = '\0';
-	slash = strrchr(self, '/');
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
 	if (!slash)
 		return -1;
-	*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%s/%s", self, name) >= len)
+	dir = slash + 1 - buf;
+	if (dir + nlen + 1 > len)
 		return -1;
+	memcpy(slash + 1, name, nlen + 1);
 	return 0;
 }
 

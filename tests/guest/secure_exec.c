@@ -193,8 +193,8 @@ TEST_F(secure, same_as_execve)
 	close(tfd);
 	ASSERT_EQ(0, sec_exec_run(variant->file, argv, e_out, sizeof(e_out),
 				  &e_status));
-	TH_LOG("spawn:  %s", s_out);
-	TH_LOG("execve: %s", e_out);
+	TH_LOG("spawn:  %.*s", (int)strcspn(s_out, "\n"), s_out);
+	TH_LOG("execve: %.*s", (int)strcspn(e_out, "\n"), e_out);
 	ASSERT_EQ(0, e_status);
 	ASSERT_EQ(0, s_status);
 
