@@ -399,7 +399,8 @@ static void abi_on_sigchld(int sig)
 /*
  * Start watching: count SIGCHLD, and move future children of this process
  * into a fresh pid namespace, whose first pid is 1. The caller must not
- * create any child between this and abi_nochild_end().
+ * create any child between this and abi_nochild_end(), nor after it (the
+ * namespace dies with its pid 1: later forks fail with ENOMEM).
  */
 static inline int abi_nochild_begin(void)
 {
