@@ -166,22 +166,26 @@ TEST_F(st, open_enoent)
 TEST_F(st, open_eacces)
 {
 	/* spec: after the child exists: OPEN denied (EACCES): exit 126 */
-	struct spawn_template_open so = op(self->f, O_RDONLY, 0, 0);
+	char secret[PATH_MAX + 16];
+	struct spawn_template_open so = op(secret, O_RDONLY, 0, 0);
 	struct spawn_template_action a[] = {
 		abi_act(SPAWN_TEMPLATE_ACTION_OPEN, 0, AT_FDCWD, 0, &so),
 	};
 	int t;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	/* dir is 0700 root: no search permission for 65534. */
-	ASSERT_EQ(0, chmod(self->dir, 0700));
+	/* A root-only file, in a directory 65534 owns (so teardown can remove it). */
+	snprintf(secret, sizeof(secret), "%s/secret", self->dir);
+	ASSERT_EQ(0, abi_write_file(secret, "s\n", 0600));
+	ASSERT_EQ(0, chown(self->dir, 65534, 65534));
+	ASSERT_EQ(0, chmod(self->dir, 0755));
 	ASSERT_EQ(0, setgroups(0, NULL));
 	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
 	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
 	/* A template made by these credentials, of a file 65534 may run. */
 	t = abi_create_path("/usr/bin/true", SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, t) TH_LOG("template of /usr/bin/true: errno %d", errno);
-	ASSERT_EQ(-1, open(self->f, O_RDONLY));
+	ASSERT_EQ(-1, open(secret, O_RDONLY));
 	ASSERT_EQ(EACCES, errno);
 	expect_exit(_metadata, t, 0, argv_ok, NULL, a, 1, 126);
 	/* Control: an allowed path exits 0. */
