@@ -81,15 +81,15 @@ FIXTURE_SETUP(act)
 	ASSERT_EQ(0, open_at("/dev/null", 0));
 }
 
-FIXTURE_TEARDOWN(act)
+/*
+ * In the parent: with the 6.12 harness a failed ASSERT can skip a teardown
+ * that runs in the test's own process, and the test may have dropped its
+ * privileges. The fds were the test process's own: nothing to close here.
+ */
+FIXTURE_TEARDOWN_PARENT(act)
 {
-	if (self->tfd >= 0)
-		close(self->tfd);
-	if (self->dirfd >= 0)
-		close(self->dirfd);
-	if (self->subfd >= 0)
-		close(self->subfd);
-	abi_rmtree(self->dir);
+	if (self->dir[0])
+		abi_rmtree(self->dir);
 }
 
 /* Spawn the probe; the child must have exited with code. */

@@ -39,13 +39,15 @@ FIXTURE_SETUP(st)
 	ASSERT_LE(0, self->tfd) TH_LOG("probe template: errno %d", errno);
 }
 
-FIXTURE_TEARDOWN(st)
+/*
+ * In the parent: with the 6.12 harness a failed ASSERT can skip a teardown
+ * that runs in the test's own process, and the test may have dropped its
+ * privileges. The fds were the test process's own: nothing to close here.
+ */
+FIXTURE_TEARDOWN_PARENT(st)
 {
-	if (self->tfd >= 0)
-		close(self->tfd);
-	if (self->dirfd >= 0)
-		close(self->dirfd);
-	abi_rmtree(self->dir);
+	if (self->dir[0])
+		abi_rmtree(self->dir);
 }
 
 /*
