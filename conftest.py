@@ -1,0 +1,155 @@
+"""pytest glue: options, the session's Suite, one item per guest check."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vm import checks, kconfig
+from vm.errors import HarnessError
+from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, GUEST_CHECKS_DIR
+from vm.results import new_run_dir
+from vm.runner import Outcome, Verdict, run_check
+from vm.suite import Options, Suite
+
+SUITE_KEY = pytest.StashKey[Suite]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("spawn-template", "spawn-template kernel validation")
+    group.addoption("--kernel-tree", type=Path, default=None, metavar="PATH",
+                    help="kernel tree to test instead of Debian's linux-source-6.12 "
+                    "(never modified: copied or cloned into the cache)")
+    group.addoption("--series", default=str(DEFAULT_SERIES), metavar="DIR|MBOX|none",
+                    help="patch series to apply with git am (default: %(default)s)")
+    group.addoption("--kconfig", action="append", default=[], metavar="NAME|FILE",
+                    help="extra config fragment, kconfigs/NAME.config or a file; "
+                    f"repeatable (always: {', '.join(kconfig.DEFAULT_FRAGMENTS)})")
+    group.addoption("--no-build", action="store_true",
+                    help="use the last build as is: no apply, config or make")
+    group.addoption("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, metavar="DIR",
+                    help="where results/<run-id>/ goes (default: %(default)s)")
+    group.addoption("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+                    help="QEMU accelerator; auto: KVM if usable (vmx/svm), else TCG")
+    group.addoption("--guest-memory", default="1G", help="guest memory (default: 1G)")
+    group.addoption("--guest-cpus", type=int, default=2, help="guest CPUs (default: 2)")
+    group.addoption("--check-timeout", type=float, default=300.0, metavar="S",
+                    help="seconds a guest check may take before the guest counts as hung")
+
+
+def options_from(config: pytest.Config) -> Options:
+    extra = tuple(config.getoption("--kconfig"))
+    return Options(
+        kernel_tree=config.getoption("--kernel-tree"),
+        series=config.getoption("--series"),
+        kconfigs=kconfig.DEFAULT_FRAGMENTS + tuple(k for k in extra
+                                                   if k not in kconfig.DEFAULT_FRAGMENTS),
+        no_build=config.getoption("--no-build"),
+        accel=config.getoption("--accel"),
+        guest_memory=config.getoption("--guest-memory"),
+        guest_cpus=config.getoption("--guest-cpus"),
+        check_timeout=config.getoption("--check-timeout"),
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "guest: needs the booted guest")
+    if hasattr(config, "workerinput"):
+        return
+    run_dir = new_run_dir(config.getoption("--results-dir"))
+    if not config.option.xmlpath:
+        config.option.xmlpath = str(run_dir / "junit.xml")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+
+    def progress(message: str) -> None:
+        if reporter is not None:
+            reporter.write_line(f"[suite] {message}")
+
+    suite = Suite(options_from(config), run_dir, progress)
+    config.stash[SUITE_KEY] = suite
+    config.pluginmanager.register(SuiteReporter(suite), "spawn-template-suite")
+
+
+class SuiteReporter:
+    """Counts outcomes per area, prints and saves the summary, stops the guest."""
+
+    def __init__(self, suite: Suite):
+        self.suite = suite
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.suite.summary.record(area_of(report.nodeid), report.outcome, report.nodeid)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        self.suite.finish()
+        if not self.suite.summary.counts:
+            return
+        terminalreporter.write_sep("=", "spawn-template summary")
+        terminalreporter.write(self.suite.summary.to_markdown())
+        terminalreporter.write_line(f"results: {self.suite.run_dir}")
+
+
+def area_of(nodeid: str) -> str:
+    """The guest program (abi_create, creds, ...) or the host test module."""
+    path = nodeid.split("::", 1)[0]
+    return Path(path).stem.removeprefix("test_")
+
+
+@pytest.fixture(scope="session")
+def suite(request: pytest.FixtureRequest) -> Suite:
+    return request.config.stash[SUITE_KEY]
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.parent == GUEST_CHECKS_DIR and checks.is_check_source(file_path):
+        return GuestProgram.from_parent(parent, path=file_path)
+    return None
+
+
+class GuestProgram(pytest.File):
+    """A kselftest_harness program; its tests come from `-l`."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        suite = self.config.stash[SUITE_KEY]
+        try:
+            binary = suite.check_binaries().binary(self.path)
+            names = checks.list_tests(binary)
+        except HarnessError as e:
+            raise self.CollectError(str(e)) from None
+        for name in names:
+            yield GuestCheck.from_parent(self, name=name, binary=binary)
+
+
+class GuestCheckFailed(Exception):
+    """A guest check failed; the message is the whole story."""
+
+
+class GuestCheck(pytest.Item):
+    def __init__(self, *, binary: Path, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.binary = binary
+        self.add_marker("guest")
+
+    def runtest(self) -> None:
+        suite = self.config.stash[SUITE_KEY]
+        outcome = run_check(suite.guest(), self.binary, self.name,
+                            suite.options.check_timeout)
+        report(outcome)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: object = None) -> str:
+        if isinstance(excinfo.value, (GuestCheckFailed, HarnessError)):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"{self.path.stem}: {self.name}"
+
+
+def report(outcome: Outcome) -> None:
+    """Turn an Outcome into pytest's pass, skip or failure."""
+    if outcome.verdict is Verdict.SKIPPED:
+        pytest.skip(outcome.message)
+    if outcome.verdict is Verdict.FAILED:
+        raise GuestCheckFailed(outcome.message)

@@ -1,0 +1,223 @@
+"""One virtme-ng guest, driven through pexpect.
+
+The guest runs `sh` as vng's script, so commands go in over a virtio
+serial port and their output comes back over another: the kernel console
+never shares a channel with them (it goes to console.log). Each command is
+framed by a random token that its own output cannot guess. The kernel log
+streams from /dev/kmsg into a file in a shared folder, so reading what the
+kernel said during a test costs no round trip.
+"""
+
+import os
+import re
+import secrets
+import shlex
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pexpect
+
+from vm.errors import GuestError
+
+BOOT_TIMEOUT_S = 120.0
+KMSG_FILE = "kmsg.log"
+CONSOLE_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class GuestSpec:
+    bzimage: Path
+    accel: str  # "kvm" or "tcg"
+    memory: str = "1G"
+    cpus: int = 2
+    shared_dir: Path = Path("/tmp")  # read-write in the guest, same path
+    console_log: Path = Path("/dev/null")
+    append: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    status: int
+    output: str
+    seconds: float
+
+
+class GuestCrashed(GuestError):
+    """The guest died (panic, QEMU exit) or stopped answering."""
+
+    def __init__(self, what: str, console_tail: str):
+        super().__init__(f"{what}\n--- console (last lines) ---\n{console_tail}")
+        self.what = what
+        self.console_tail = console_tail
+
+
+def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
+    """The vng command line: the guest's script announces itself, then is sh."""
+    script = (
+        # Kernel log to the shared folder, from the start of the ring buffer.
+        f"cat /dev/kmsg > {shlex.quote(str(spec.shared_dir / KMSG_FILE))} 2>/dev/null & "
+        f"echo {ready_token}; exec /bin/sh 2>&1"
+    )
+    cmd = ["vng", "--run", str(spec.bzimage), "--memory", spec.memory,
+           "--cpus", str(spec.cpus), f"--rwdir={spec.shared_dir}",
+           "--show-boot-console", "--exec", script]
+    if spec.accel == "tcg":
+        cmd.insert(3, "--disable-kvm")
+    for arg in spec.append:
+        cmd += ["--append", arg]
+    return cmd
+
+
+def frame(command: str, token: str) -> str:
+    """A line for sh: run command, then print the token and its status.
+
+    stdin is /dev/null so a command cannot eat the next frame; the kmsg
+    mark tells the host when the kernel log has caught up with the command.
+    """
+    return (f"( {command}\n) </dev/null; __rc=$?; echo 'suite: mark {token}' > /dev/kmsg; "
+            f"printf '\\n{token} %d\\n' $__rc\n")
+
+
+class Guest:
+    """A booted guest; `run` one command at a time."""
+
+    def __init__(self, spec: GuestSpec):
+        self.spec = spec
+        self.child: pexpect.spawn | None = None
+        self.boot_seconds = 0.0
+        self._kmsg_offset = 0
+
+    @property
+    def kmsg_path(self) -> Path:
+        return self.spec.shared_dir / KMSG_FILE
+
+    def boot(self) -> float:
+        """Start QEMU through vng and wait for the guest's shell."""
+        self.spec.shared_dir.mkdir(parents=True, exist_ok=True)
+        self.kmsg_path.unlink(missing_ok=True)
+        self._kmsg_offset = 0
+        token = "suite-ready-" + secrets.token_hex(8)
+        argv = vng_command(self.spec, token)
+        # stderr of vng is the kernel console: keep it in console.log.
+        shell = f"exec {shlex.join(argv)} 2>>{shlex.quote(str(self.spec.console_log))}"
+        start = time.monotonic()
+        self.child = pexpect.spawn("/bin/sh", ["-c", shell], encoding="utf-8",
+                                   codec_errors="replace", echo=False, timeout=None,
+                                   maxread=65536)
+        self.child.delaybeforesend = None
+        try:
+            self.child.expect_exact(token, timeout=BOOT_TIMEOUT_S)
+        except (pexpect.EOF, pexpect.TIMEOUT) as e:
+            what = "exited" if isinstance(e, pexpect.EOF) else f"gave no shell in {BOOT_TIMEOUT_S:.0f} s"
+            self.kill()
+            raise GuestCrashed(f"guest boot failed: vng {what}", self.console_tail()) from None
+        self.boot_seconds = time.monotonic() - start
+        return self.boot_seconds
+
+    @property
+    def alive(self) -> bool:
+        return self.child is not None and self.child.isalive()
+
+    def run(self, command: str, timeout: float = 60.0) -> CommandResult:
+        """Run a shell command; its status and combined output."""
+        if not self.alive:
+            raise GuestCrashed("guest is not running", self.console_tail())
+        assert self.child is not None
+        token = "suite-" + secrets.token_hex(8)
+        start = time.monotonic()
+        self.child.send(frame(command, token))
+        try:
+            self.child.expect(re.escape(token) + r" (\d+)\r?\n", timeout=timeout)
+        except pexpect.TIMEOUT:
+            self.kill()
+            raise GuestCrashed(f"guest did not finish {command!r} within {timeout:.0f} s "
+                               "(hang); guest killed", self.console_tail()) from None
+        except pexpect.EOF:
+            self.kill()
+            raise GuestCrashed(f"guest died while running {command!r}",
+                               self.console_tail()) from None
+        status = int(self.child.match.group(1))
+        output = self.child.before.replace("\r\n", "\n")
+        # The frame printed a newline before the token; it is not output.
+        if output.endswith("\n"):
+            output = output[:-1]
+        self._wait_kmsg(f"suite: mark {token}", start + timeout)
+        return CommandResult(status, output, time.monotonic() - start)
+
+    def _wait_kmsg(self, mark: str, deadline: float) -> None:
+        """Until the kernel log file has the command's mark (bounded)."""
+        limit = min(deadline, time.monotonic() + 5.0)
+        while time.monotonic() < limit:
+            if mark in self._kmsg_tail():
+                return
+            time.sleep(0.002)
+
+    def _kmsg_tail(self) -> str:
+        try:
+            with open(self.kmsg_path, "rb") as f:
+                f.seek(self._kmsg_offset)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def kernel_log(self) -> str:
+        """What the kernel logged since the last call, as dmesg-style lines."""
+        raw = self._kmsg_tail()
+        # Consume complete records only.
+        cut = raw.rfind("\n") + 1
+        self._kmsg_offset += len(raw[:cut].encode())
+        return kmsg_to_text(raw[:cut])
+
+    def full_kernel_log(self) -> str:
+        """Everything the kernel logged since this guest booted."""
+        try:
+            return kmsg_to_text(self.kmsg_path.read_text(errors="replace"))
+        except FileNotFoundError:
+            return ""
+
+    def console_tail(self, lines: int = CONSOLE_TAIL_LINES) -> str:
+        try:
+            text = self.spec.console_log.read_text(errors="replace")
+        except OSError:
+            return "(no console log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def kill(self) -> None:
+        """Stop QEMU and vng at once (they share a process group)."""
+        if self.child is None:
+            return
+        try:
+            os.killpg(self.child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.child.close(force=True)
+        self.child = None
+
+    def shutdown(self, timeout: float = 20.0) -> None:
+        """Power off cleanly; kill if the guest does not go."""
+        if self.alive:
+            assert self.child is not None
+            self.child.send("poweroff -f || echo o > /proc/sysrq-trigger\n")
+            try:
+                self.child.expect(pexpect.EOF, timeout=timeout)
+            except pexpect.TIMEOUT:
+                pass
+        self.kill()
+
+
+_KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;(.*)$")
+
+
+def kmsg_to_text(raw: str) -> str:
+    """/dev/kmsg records ("pri,seq,usec,flags;msg") to "[sec.usec] msg" lines."""
+    out = []
+    for line in raw.splitlines():
+        m = _KMSG.match(line)
+        if m:
+            usec = int(m.group(3))
+            out.append(f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {m.group(4)}")
+        elif line and not line.startswith(" "):
+            out.append(line)
+    return "\n".join(out)

@@ -1,0 +1,78 @@
+"""Reading the KTAP/TAP that one kselftest_harness test prints."""
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Status(Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    XFAIL = "xfail"
+    ERROR = "error"  # the program printed no result line at all
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    status: Status
+    reason: str  # SKIP/XFAIL reason, or empty
+
+
+_RESULT = re.compile(r"^\s*(not ok|ok)\s+\d+\s+(?:-\s+)?([^#]*?)\s*(?:#\s*(\w+)\s*(.*))?$")
+
+
+def parse_results(output: str) -> list[Result]:
+    """Top-level result lines ("ok 1 name # SKIP why") in order."""
+    results = []
+    for line in output.splitlines():
+        m = _RESULT.match(line)
+        if not m or line.startswith(" "):
+            continue
+        ok, name, directive, reason = m.groups()
+        directive = (directive or "").upper()
+        if directive == "SKIP":
+            status = Status.SKIP
+        elif directive in ("XFAIL", "TODO"):
+            status = Status.XFAIL
+        else:
+            status = Status.PASS if ok == "ok" else Status.FAIL
+        results.append(Result(name.strip(), status, (reason or "").strip()))
+    return results
+
+
+def single_result(output: str, name: str) -> Result:
+    """The result of one test run with -r; ERROR if it printed none."""
+    for result in parse_results(output):
+        if result.name == name:
+            return result
+    return Result(name, Status.ERROR, "no KTAP result line for this test")
+
+
+def parse_listing(listing: str) -> list[str]:
+    """Test names fixture[.variant].test from `prog -l`.
+
+    kselftest_harness prints a table "%-20s %-25s %s" of fixture, variant
+    and test columns, one block per fixture; variants and tests are listed
+    side by side, and every variant runs every test.
+    """
+    names: list[str] = []
+    blocks: list[tuple[str, list[str], list[str]]] = []
+    for line in listing.splitlines():
+        if line.startswith("# FIXTURE") or line.startswith("-----") or not line.strip():
+            continue
+        fixture, variant, test = line[:20].strip(), line[21:46].strip(), line[47:].strip()
+        if fixture:
+            blocks.append((fixture, [], []))
+        if not blocks:
+            raise ValueError(f"test listing starts without a fixture: {line!r}")
+        if variant:
+            blocks[-1][1].append(variant)
+        if test:
+            blocks[-1][2].append(test)
+    for fixture, variants, tests in blocks:
+        for variant in variants or [""]:
+            for test in tests:
+                names.append(".".join(p for p in (fixture, variant, test) if p))
+    return names

@@ -1,0 +1,29 @@
+"""Where the suite reads and writes: the repository, the XDG cache."""
+
+import hashlib
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PATCHES_DIR = REPO_ROOT / "patches"
+KCONFIGS_DIR = REPO_ROOT / "kconfigs"
+GUEST_CHECKS_DIR = REPO_ROOT / "tests" / "guest"
+DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v1"
+DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
+
+
+def cache_dir() -> Path:
+    """The suite's folder in the XDG cache ($XDG_CACHE_HOME or ~/.cache)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "spawn-template-suite"
+
+
+def digest(*parts: str | bytes) -> str:
+    """A short, stable key for cache entries built from several inputs."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        # Length-prefix each part so ("ab", "c") and ("a", "bc") differ.
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()[:16]

@@ -1,0 +1,79 @@
+"""The results folder of one run and its one-screen summary."""
+
+import json
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def new_run_dir(results_root: Path) -> Path:
+    """results/<run-id>/, the run id being the start time (unique per second)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(100):
+        run_dir = results_root / (stamp if n == 0 else f"{stamp}-{n}")
+        try:
+            run_dir.mkdir(parents=True)
+            return run_dir
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot make a run folder under {results_root}")
+
+
+@dataclass
+class Summary:
+    """What a developer or CI wants to see at the end of a run."""
+
+    kernel: str = "-"
+    series: str = "-"
+    accel: str = "-"
+    timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    failures: list[str] = field(default_factory=list)
+
+    def record(self, area: str, outcome: str, nodeid: str) -> None:
+        self.counts[area][outcome] += 1
+        if outcome == "failed":
+            self.failures.append(nodeid)
+
+    def totals(self) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for c in self.counts.values():
+            total.update(c)
+        return total
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "kernel": self.kernel,
+            "series": self.series,
+            "accel": self.accel,
+            "timings_s": {k: round(v, 1) for k, v in self.timings.items()},
+            "areas": {a: dict(c) for a, c in sorted(self.counts.items())},
+            "totals": dict(self.totals()),
+            "failures": self.failures,
+        }
+
+    def to_markdown(self) -> str:
+        t = self.totals()
+        lines = [
+            "# spawn-template suite: summary",
+            "",
+            f"- kernel: {self.kernel}",
+            f"- series: {self.series}",
+            f"- accelerator: {self.accel}",
+            "- wall time: " + (", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())
+                               or "-"),
+            "",
+            "| area | passed | failed | skipped |",
+            "|---|---:|---:|---:|",
+        ]
+        for area, c in sorted(self.counts.items()):
+            lines.append(f"| {area} | {c['passed']} | {c['failed']} | {c['skipped']} |")
+        lines.append(f"| **total** | {t['passed']} | {t['failed']} | {t['skipped']} |")
+        if self.failures:
+            lines += ["", "Failed:"] + [f"- {f}" for f in self.failures]
+        return "\n".join(lines) + "\n"
+
+    def write(self, run_dir: Path) -> None:
+        (run_dir / "summary.md").write_text(self.to_markdown())
+        (run_dir / "summary.json").write_text(json.dumps(self.to_json(), indent=2) + "\n")

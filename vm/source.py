@@ -1,0 +1,197 @@
+"""The kernel tree to test: Debian's linux-source tarball or a developer's tree.
+
+Either way the suite works on its own git repository in the cache, whose
+first commit is the pristine base. The developer's tree is only read.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from vm.errors import SourceError
+from vm.paths import digest
+from vm.proc import git, run
+from vm.progress import Progress
+
+DEBIAN_TARBALL_GLOB = "linux-source-6.12.tar.*"
+DEBIAN_SRC_DIR = Path("/usr/src")
+STAMP = ".suite-base"
+
+@dataclass(frozen=True)
+class KernelSource:
+    """A pristine kernel tree as a commit in a cache repository."""
+
+    repo: Path  # main worktree: where the kernel is built from
+    base: str  # commit id of the pristine tree
+    version: str  # e.g. "6.12.117"
+    origin: str  # what it came from, for messages and the summary
+
+    @property
+    def major_minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+def kernel_version(makefile_text: str) -> str:
+    """VERSION.PATCHLEVEL.SUBLEVEL[EXTRAVERSION] from a top-level Makefile."""
+    fields = {}
+    for key in ("VERSION", "PATCHLEVEL", "SUBLEVEL", "EXTRAVERSION"):
+        m = re.search(rf"^{key}\s*=\s*(\S*)\s*$", makefile_text, re.M)
+        fields[key] = m.group(1) if m else ""
+    if not fields["VERSION"] or not fields["PATCHLEVEL"]:
+        raise SourceError("top-level Makefile has no VERSION/PATCHLEVEL: not a kernel tree")
+    version = f"{fields['VERSION']}.{fields['PATCHLEVEL']}.{fields['SUBLEVEL'] or 0}"
+    return version + fields["EXTRAVERSION"]
+
+
+def find_debian_tarball(src_dir: Path = DEBIAN_SRC_DIR) -> Path:
+    found = sorted(src_dir.glob(DEBIAN_TARBALL_GLOB))
+    if not found:
+        raise SourceError(
+            f"no {src_dir}/{DEBIAN_TARBALL_GLOB}: install Debian's kernel source "
+            "(apt-get install linux-source-6.12) or pass --kernel-tree PATH"
+        )
+    return found[-1]
+
+
+def tarball_key(tarball: Path) -> str:
+    """Identity of a tarball without reading its 150 MB: name, size, mtime."""
+    st = tarball.stat()
+    return "deb-" + digest(tarball.name, str(st.st_size), str(st.st_mtime_ns))
+
+
+def _commit_all(repo: Path, message: str) -> str:
+    # -f: Debian's top-level .gitignore ignores everything it did not ship.
+    git(repo, "add", "-f", "-A", error=SourceError)
+    if git(repo, "status", "--porcelain", error=SourceError):
+        git(repo, "commit", "-q", "--no-verify", "-m", message, error=SourceError)
+    return git(repo, "rev-parse", "HEAD", error=SourceError)
+
+
+def _init_repo(repo: Path, message: str) -> str:
+    git(repo, "init", "-q", error=SourceError)
+    git(repo, "config", "gc.auto", "0", error=SourceError)
+    return _commit_all(repo, message)
+
+
+def _finish(repo: Path, base: str, origin: str) -> KernelSource:
+    makefile = git(repo, "show", f"{base}:Makefile", error=SourceError)
+    return KernelSource(repo=repo, base=base, version=kernel_version(makefile), origin=origin)
+
+
+def from_tarball(tarball: Path, cache: Path, progress: Progress) -> KernelSource:
+    """Unpack the tarball once into the cache, keyed by its identity."""
+    repo = cache / "src" / tarball_key(tarball)
+    stamp = repo / ".git" / STAMP
+    if stamp.is_file():
+        return _finish(repo, stamp.read_text().strip(), str(tarball))
+    tmp = repo.with_name(repo.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    progress(f"source: unpacking {tarball} (once; about 15 s)")
+    try:
+        with tarfile.open(tarball) as tar:
+            top = tar.next()
+        strip = ["--strip-components=1"] if top is not None and top.isdir() else []
+        run(["tar", "-xf", str(tarball), "-C", str(tmp), *strip], error=SourceError)
+        progress("source: recording the pristine base in git")
+        base = _init_repo(tmp, f"base: {tarball.name}")
+        (tmp / ".git" / STAMP).write_text(base + "\n")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(repo, ignore_errors=True)
+    tmp.rename(repo)
+    # Worktrees record absolute paths; the rename happened before any exists.
+    return _finish(repo, base, str(tarball))
+
+
+def _is_clean_git_tree(tree: Path) -> bool:
+    if not (tree / ".git").exists():
+        return False
+    # --no-optional-locks: never refresh the developer's index.
+    proc = subprocess.run(
+        ["git", "-c", "safe.directory=*", "--no-optional-locks", "-C", str(tree),
+         "status", "--porcelain", "--untracked-files=normal"],
+        capture_output=True, text=True,
+    )
+    return proc.returncode == 0 and proc.stdout.strip() == ""
+
+
+def from_tree(tree: Path, cache: Path, progress: Progress) -> KernelSource:
+    """Mirror a developer's tree into the cache; the tree itself is only read."""
+    tree = tree.resolve()
+    if not (tree / "Makefile").is_file() or not (tree / "Kconfig").is_file():
+        raise SourceError(f"--kernel-tree {tree}: not a kernel tree (no Makefile/Kconfig)")
+    repo = cache / "src" / ("tree-" + digest(str(tree)))
+    if _is_clean_git_tree(tree):
+        # A clean git tree: its HEAD is the base. A shared clone reads the
+        # developer's objects through alternates and writes nothing there.
+        head = git(tree, "rev-parse", "HEAD", error=SourceError)
+        if not (repo / ".git").is_dir():
+            progress(f"source: cloning {tree} (shared, read-only)")
+            shutil.rmtree(repo, ignore_errors=True)
+            repo.parent.mkdir(parents=True, exist_ok=True)
+            run(["git", "-c", "safe.directory=*", "clone", "-q", "--shared",
+                 "--no-checkout", str(tree), str(repo)], error=SourceError)
+            git(repo, "config", "gc.auto", "0", error=SourceError)
+            git(repo, "checkout", "-q", "--detach", head, error=SourceError)
+        else:
+            git(repo, "fetch", "-q", str(tree), head, error=SourceError)
+        return _finish(repo, head, f"{tree} @ {head[:12]}")
+    return _from_copy(tree, cache / "src" / ("copy-" + digest(str(tree))), progress)
+
+
+def _from_copy(tree: Path, top: Path, progress: Progress) -> KernelSource:
+    """Not git, or with local changes: mirror what git would track.
+
+    rsync keeps a plain mirror; its content is committed through a separate
+    index, so the repository's own checkout (the build tree) is never
+    rewritten here and unchanged files keep their timestamps.
+    """
+    mirror, repo = top / "mirror", top / "repo"
+    progress(f"source: copying {tree} into the cache (rsync, incremental)")
+    mirror.mkdir(parents=True, exist_ok=True)
+    rsync = ["rsync", "-a", "--delete"]
+    if (tree / ".git").exists():
+        files = run(["git", "-c", "safe.directory=*", "--no-optional-locks", "-C", str(tree),
+                     "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                    error=SourceError).stdout
+        listing = top / "files"
+        listing.write_text(files)
+        rsync += ["--from0", f"--files-from={listing}"]
+    elif (tree / ".config").exists() or (tree / "include" / "config").exists():
+        raise SourceError(
+            f"--kernel-tree {tree}: has in-tree build output (.config); the suite "
+            "builds out of tree and never cleans your tree: pass a clean tree"
+        )
+    run([*rsync, f"{tree}/", f"{mirror}/"], error=SourceError)
+    if not (repo / ".git").is_dir():
+        repo.mkdir(parents=True, exist_ok=True)
+        git(repo, "init", "-q", error=SourceError)
+        git(repo, "config", "gc.auto", "0", error=SourceError)
+    env = {"GIT_INDEX_FILE": str(repo / ".git" / "mirror-index"),
+           "GIT_WORK_TREE": str(mirror)}
+    git(repo, "add", "-f", "-A", error=SourceError, extra_env=env)
+    tree_id = git(repo, "write-tree", error=SourceError, extra_env=env)
+    previous = git(repo, "rev-parse", "-q", "--verify", "refs/suite/base",
+                   check=False, error=SourceError)
+    if previous and git(repo, "rev-parse", f"{previous}^{{tree}}", error=SourceError) == tree_id:
+        base = previous
+    else:
+        parent = ["-p", previous] if previous else []
+        base = git(repo, "commit-tree", tree_id, *parent, "-m", f"base: copy of {tree}",
+                   error=SourceError)
+        git(repo, "update-ref", "refs/suite/base", base, error=SourceError)
+    return _finish(repo, base, f"{tree} (copy)")
+
+
+def resolve(kernel_tree: Path | None, cache: Path, progress: Progress) -> KernelSource:
+    if kernel_tree is not None:
+        return from_tree(kernel_tree, cache, progress)
+    if not os.access(DEBIAN_SRC_DIR, os.R_OK):
+        raise SourceError(f"{DEBIAN_SRC_DIR} is not readable")
+    return from_tarball(find_debian_tarball(), cache, progress)

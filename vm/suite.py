@@ -1,0 +1,133 @@
+"""The run as one object: kernel preparation, guest checks, the guest, results.
+
+Each step runs once, when first needed, and remembers its result, so that
+host-only runs never build a kernel and guest runs build and boot once.
+"""
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vm import accel, build, checks, kconfig, series, source
+from vm.errors import GuestError, HarnessError
+from vm.guest import Guest, GuestSpec
+from vm.paths import DEFAULT_SERIES, cache_dir
+from vm.progress import Progress
+from vm.results import Summary
+
+
+@dataclass(frozen=True)
+class Options:
+    kernel_tree: Path | None = None
+    series: str = str(DEFAULT_SERIES)
+    kconfigs: tuple[str, ...] = kconfig.DEFAULT_FRAGMENTS
+    no_build: bool = False
+    accel: str = "auto"
+    guest_memory: str = "1G"
+    guest_cpus: int = 2
+    check_timeout: float = 300.0
+
+
+@dataclass
+class Suite:
+    options: Options
+    run_dir: Path
+    progress: Progress
+    cache: Path = field(default_factory=cache_dir)
+    summary: Summary = field(default_factory=Summary)
+    _built: build.Built | None = None
+    _checks: checks.CheckBinaries | None = None
+    _guest: Guest | None = None
+    _failure: HarnessError | None = None
+
+    def _timed(self, phase: str, start: float) -> None:
+        self.summary.timings[phase] = self.summary.timings.get(phase, 0.0) + (
+            time.monotonic() - start)
+
+    def kernel(self) -> build.Built:
+        """The built kernel: source -> series -> config -> build, each cached."""
+        if self._failure is not None:
+            raise self._failure
+        if self._built is None:
+            try:
+                self._built = self._prepare_kernel()
+            except HarnessError as e:
+                # Every test that needs the kernel fails with the same cause.
+                self._failure = e
+                raise
+        return self._built
+
+    def _prepare_kernel(self) -> build.Built:
+        start = time.monotonic()
+        opts = self.options
+        src = source.resolve(opts.kernel_tree, self.cache, self.progress)
+        chosen = series.load(opts.series)
+        self.summary.series = (f"{chosen.title} ({len(chosen.patches)} patches)"
+                               if chosen.patches else "none")
+        if opts.no_build:
+            built = self._last_build(src, chosen)
+        else:
+            fragments = kconfig.load_fragments(opts.kconfigs)
+            tree = series.apply(src, chosen, self.progress)
+            series.checkout(tree)
+            configured = build.configure(tree, fragments, self.progress)
+            built = build.build(tree, configured, self.run_dir / "build.log", self.progress,
+                                ccache_dir=self.cache / "ccache")
+        self.summary.kernel = f"{src.version} from {src.origin}"
+        shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
+        self._timed("build", start)
+        return built
+
+    def _last_build(self, src: source.KernelSource, chosen: series.Series) -> build.Built:
+        tree = series.AppliedTree(src, chosen, src.base)
+        build_dir = build.build_dir_for(tree)
+        configured = build.Configured(build_dir, {}, "as-is")
+        built = build.Built(tree, configured, skipped=True, seconds=0.0)
+        if not built.bzimage.is_file():
+            raise HarnessError(f"--no-build: no previous build in {build_dir}")
+        self.progress(f"build: --no-build, using {built.bzimage} as is")
+        return built
+
+    def check_binaries(self) -> checks.CheckBinaries:
+        if self._checks is None:
+            self._checks = checks.compile_all(self.kernel(), self.progress)
+        return self._checks
+
+    def guest(self) -> Guest:
+        """The session's guest, booted on first use and again after a crash."""
+        if self._guest is not None and self._guest.alive:
+            return self._guest
+        built = self.kernel()
+        chosen = accel.choose(self.options.accel)
+        self.summary.accel = chosen
+        shared = self.run_dir / "guest"
+        spec = GuestSpec(bzimage=built.bzimage, accel=chosen,
+                         memory=self.options.guest_memory, cpus=self.options.guest_cpus,
+                         shared_dir=shared, console_log=self.run_dir / "console.log")
+        if shutil.which("vng") is None:
+            raise GuestError("vng not found: pip install virtme-ng")
+        reboot = self._guest is not None
+        self.progress(("guest: rebooting" if reboot else "guest: booting")
+                      + f" {built.bzimage.name} with {chosen.upper()}")
+        start = time.monotonic()
+        self._save_kernel_log()
+        self._guest = Guest(spec)
+        seconds = self._guest.boot()
+        self._timed("boot", start)
+        self.progress(f"guest: shell after {seconds:.1f} s")
+        return self._guest
+
+    def _save_kernel_log(self) -> None:
+        """Keep the whole kernel log of every boot in dmesg.log."""
+        if self._guest is None:
+            return
+        with open(self.run_dir / "dmesg.log", "a") as out:
+            out.write(self._guest.full_kernel_log() + "\n")
+
+    def finish(self) -> None:
+        if self._guest is not None:
+            self._guest.shutdown()
+            self._save_kernel_log()
+        self.summary.write(self.run_dir)
+
