@@ -9,7 +9,7 @@ from vm import checks, kconfig
 from vm.errors import HarnessError
 from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, GUEST_CHECKS_DIR
 from vm.results import new_run_dir
-from vm.runner import Outcome, Verdict, run_check
+from vm.runner import Outcome, Verdict
 from vm.suite import Options, Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
@@ -133,9 +133,7 @@ class GuestCheck(pytest.Item):
 
     def runtest(self) -> None:
         suite = self.config.stash[SUITE_KEY]
-        outcome = run_check(suite.guest(), self.binary, self.name,
-                            suite.options.check_timeout)
-        report(outcome)
+        report(suite.run_check(self.binary, self.name))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: object = None) -> str:

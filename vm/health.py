@@ -22,6 +22,9 @@ SPLAT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+# Reports after which the guest is not trusted for further tests.
+FATAL_KINDS = frozenset({"BUG", "Oops", "KASAN", "panic"})
+
 # Lines kept after the first line of a report, for the failure message.
 REPORT_LINES = 40
 

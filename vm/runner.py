@@ -26,6 +26,10 @@ class Outcome:
     crashed: bool = False
     seconds: float = 0.0
 
+    @property
+    def needs_reboot(self) -> bool:
+        return self.crashed or any(s.kind in health.FATAL_KINDS for s in self.splats)
+
 
 # Decides a command's verdict and message from its exit status and output.
 Judge = Callable[[int, str], tuple["Verdict", str]]

@@ -183,7 +183,7 @@ def apply(source: KernelSource, series: Series, progress: Progress) -> AppliedTr
             f = Path(tmp, f"{i:04d}.patch")
             f.write_text(patch.text)
             files.append(str(f))
-        proc = run(["git", "-c", "safe.directory=*", "-C", str(wt), "am", "-q",
+        proc = run(["git", "-c", "safe.directory=*", "-C", str(wt), "am",
                     "--keep-cr", *files],
                    env=_am_env(), check=False, error=SeriesError)
     if proc.returncode != 0:

@@ -9,12 +9,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, kconfig, series, source
-from vm.errors import GuestError, HarnessError
+from vm import accel, build, checks, kconfig, preflight, series, source
+from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
 from vm.paths import DEFAULT_SERIES, cache_dir
 from vm.progress import Progress
 from vm.results import Summary
+from vm.runner import Judge, Outcome, run_check, run_command
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Suite:
     def _prepare_kernel(self) -> build.Built:
         start = time.monotonic()
         opts = self.options
+        preflight.require(preflight.BUILD_TOOLS, "build the kernel")
         src = source.resolve(opts.kernel_tree, self.cache, self.progress)
         chosen = series.load(opts.series)
         self.summary.series = (f"{chosen.title} ({len(chosen.patches)} patches)"
@@ -105,8 +107,7 @@ class Suite:
         spec = GuestSpec(bzimage=built.bzimage, accel=chosen,
                          memory=self.options.guest_memory, cpus=self.options.guest_cpus,
                          shared_dir=shared, console_log=self.run_dir / "console.log")
-        if shutil.which("vng") is None:
-            raise GuestError("vng not found: pip install virtme-ng")
+        preflight.require(preflight.GUEST_TOOLS, "boot the guest")
         reboot = self._guest is not None
         self.progress(("guest: rebooting" if reboot else "guest: booting")
                       + f" {built.bzimage.name} with {chosen.upper()}")
@@ -117,6 +118,26 @@ class Suite:
         self._timed("boot", start)
         self.progress(f"guest: shell after {seconds:.1f} s")
         return self._guest
+
+    def run_command(self, command: str, timeout: float | None = None,
+                    judge: Judge | None = None) -> Outcome:
+        """Run a command in the guest and judge it, kernel health included."""
+        outcome = run_command(self.guest(), command,
+                              timeout or self.options.check_timeout, judge)
+        self._after(outcome)
+        return outcome
+
+    def run_check(self, binary: Path, name: str) -> Outcome:
+        outcome = run_check(self.guest(), binary, name, self.options.check_timeout)
+        self._after(outcome)
+        return outcome
+
+    def _after(self, outcome: Outcome) -> None:
+        # After an Oops or BUG the kernel may hold locks or leak state: the
+        # next test gets a fresh guest rather than a tainted one.
+        if outcome.needs_reboot and self._guest is not None and self._guest.alive:
+            self.progress("guest: kernel crashed in that test; rebooting for the next")
+            self._guest.kill()
 
     def _save_kernel_log(self) -> None:
         """Keep the whole kernel log of every boot in dmesg.log."""

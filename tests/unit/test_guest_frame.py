@@ -1,0 +1,38 @@
+import re
+import subprocess
+
+from vm import guest
+
+
+def test_frame_runs_command_and_reports_status_after_token() -> None:
+    """Run the frame through a real sh: output, then the token and status."""
+    line = guest.frame("echo hello; echo world >&2; exit 3", "tok-123")
+    line = line.replace("> /dev/kmsg", "> /dev/null")
+    out = subprocess.run(["sh"], input=line, capture_output=True, text=True).stdout
+    m = re.search(r"tok-123 (\d+)\n", out)
+    assert m is not None and m.group(1) == "3"
+    assert out[: m.start()].splitlines()[0] == "hello"
+
+
+def test_frame_command_cannot_read_following_input() -> None:
+    line = guest.frame("cat", "tok").replace("> /dev/kmsg", "> /dev/null")
+    out = subprocess.run(["sh"], input=line + "echo next\n", capture_output=True,
+                         text=True).stdout
+    assert "tok 0" in out and out.rstrip().endswith("next")
+
+
+def test_kmsg_records_become_dmesg_lines() -> None:
+    raw = ("6,1,1500000,-;Linux version 6.12\n"
+           " SUBSYSTEM=acpi\n"
+           "4,2,2000001,-;WARNING: CPU: 0 PID: 1 at fs/exec.c:1 x\n")
+    assert guest.kmsg_to_text(raw).splitlines() == [
+        "[    1.500000] Linux version 6.12",
+        "[    2.000001] WARNING: CPU: 0 PID: 1 at fs/exec.c:1 x",
+    ]
+
+
+def test_vng_command_uses_tcg_only_when_asked(tmp_path: object) -> None:
+    spec = guest.GuestSpec(bzimage=guest.Path("/k/bzImage"), accel="tcg")
+    assert "--disable-kvm" in guest.vng_command(spec, "ready")
+    spec = guest.GuestSpec(bzimage=guest.Path("/k/bzImage"), accel="kvm")
+    assert "--disable-kvm" not in guest.vng_command(spec, "ready")

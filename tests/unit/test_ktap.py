@@ -1,0 +1,51 @@
+from vm import ktap
+
+LISTING = """\
+# FIXTURE            VARIANT                   TEST
+global                                         smoke
+                                               other
+--------------------------------------------------------------------------------
+scratch              tmpfs                     write_pin
+                     memfd                     noexec
+--------------------------------------------------------------------------------
+plain                                          one
+"""
+
+
+def test_listing_expands_variants_times_tests() -> None:
+    assert ktap.parse_listing(LISTING) == [
+        "global.smoke", "global.other",
+        "scratch.tmpfs.write_pin", "scratch.tmpfs.noexec",
+        "scratch.memfd.write_pin", "scratch.memfd.noexec",
+        "plain.one",
+    ]
+
+
+OUTPUT = """\
+TAP version 13
+1..1
+# Starting 1 tests from 1 test cases.
+#  RUN           global.smoke ...
+#      SKIP      ENOSYS: spawn_template syscalls not in this kernel
+#            OK  global.smoke
+ok 1 global.smoke # SKIP ENOSYS: spawn_template syscalls not in this kernel
+# Totals: pass:0 fail:0 xfail:0 xpass:0 skip:1 error:0
+"""
+
+
+def test_skip_with_reason() -> None:
+    r = ktap.single_result(OUTPUT, "global.smoke")
+    assert r.status is ktap.Status.SKIP
+    assert r.reason == "ENOSYS: spawn_template syscalls not in this kernel"
+
+
+def test_pass_fail_and_missing() -> None:
+    out = "ok 1 a.b\nnot ok 2 a.c\n"
+    assert ktap.single_result(out, "a.b").status is ktap.Status.PASS
+    assert ktap.single_result(out, "a.c").status is ktap.Status.FAIL
+    assert ktap.single_result(out, "a.d").status is ktap.Status.ERROR
+
+
+def test_indented_subtest_lines_are_not_results() -> None:
+    assert ktap.parse_results("    ok 1 inner\nnot ok 1 outer\n") == [
+        ktap.Result("outer", ktap.Status.FAIL, "")]

@@ -1,0 +1,116 @@
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vm import series, source
+from vm.errors import SeriesError
+from vm.progress import silent
+
+from .conftest import git
+
+
+def make_patches(tree: Path, out: Path, edits: list[tuple[str, str]]) -> list[Path]:
+    """format-patch files for successive edits (path, new content) of tree."""
+    work = out.parent / "work"
+    subprocess.run(["git", "clone", "-q", str(tree), str(work)], check=True)
+    for i, (path, content) in enumerate(edits, 1):
+        (work / path).write_text(content)
+        git(work, "commit", "-qam", f"patch {i}: edit {path}")
+    subprocess.run(["git", "-C", str(work), "format-patch", "-q", "--cover-letter",
+                    "-o", str(out), f"HEAD~{len(edits)}"], check=True)
+    return sorted(out.glob("*.patch"))
+
+
+def series_dir(tmp_path: Path, tree: Path, edits: list[tuple[str, str]]) -> Path:
+    d = tmp_path / "patches" / "demo" / "v1"
+    make_patches(tree, d, edits)
+    (d / "series.yaml").write_text(
+        "name: demo\nrevision: v1\nbase: ['6.12']\ndescription: a demo series\n")
+    return d
+
+
+def exec_c(replace: dict[int, str]) -> str:
+    return "".join(replace.get(i, f"line {i}") + "\n" for i in range(1, 21))
+
+
+def test_load_dir_reads_yaml_and_skips_cover_letter(tmp_path: Path, mini_git_tree: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    s = series.load(str(d))
+    assert (s.name, s.revision, s.bases) == ("demo", "v1", ("6.12",))
+    assert [p.label for p in s.patches] == ["0001-patch-1-edit-fs-exec.c.patch"]
+    assert s.key != series.NO_SERIES.key
+    assert series.load("none") is series.NO_SERIES
+
+
+@pytest.mark.parametrize("yaml_text, error", [
+    ("name: x\n", "'revision' missing"),
+    ("- a\n", "must be a mapping"),
+    ("name: x\nrevision: v1\nbase: 6.12\ndescription: d\n", "'base' missing or not a list"),
+    ("name: x\nrevision: v1\nbase: []\ndescription: d\nextra: 1\n", "unknown keys: extra"),
+])
+def test_bad_series_yaml(tmp_path: Path, yaml_text: str, error: str) -> None:
+    (tmp_path / "series.yaml").write_text(yaml_text)
+    with pytest.raises(SeriesError, match=error):
+        series.parse_series_yaml(tmp_path / "series.yaml")
+
+
+def test_missing_series(tmp_path: Path) -> None:
+    with pytest.raises(SeriesError, match="no such directory or mbox"):
+        series.load(str(tmp_path / "absent"))
+
+
+def test_apply_and_reuse(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"})),
+                                             ("Kconfig", "config BAR\n\tbool \"bar\"\n")])
+    src = source.from_tree(mini_git_tree, cache, silent)
+    applied = series.apply(src, series.load(str(d)), silent)
+    assert applied.commit != src.base
+    series.checkout(applied)
+    assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
+    # Applied once per (base, series): the second time is a ref lookup.
+    assert series.apply(src, series.load(str(d)), silent).commit == applied.commit
+
+
+def test_checkout_touches_only_changed_files(tmp_path: Path, mini_git_tree: Path,
+                                             cache: Path) -> None:
+    src = source.from_tree(mini_git_tree, cache, silent)
+    one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    series.checkout(series.apply(src, series.load(str(one)), silent))
+    kconfig_mtime = (src.repo / "Kconfig").stat().st_mtime_ns
+    two = series_dir(tmp_path / "b", mini_git_tree, [("fs/exec.c", exec_c({4: "four"}))])
+    series.checkout(series.apply(src, series.load(str(two)), silent))
+    assert (src.repo / "Kconfig").stat().st_mtime_ns == kconfig_mtime
+    assert "four" in (src.repo / "fs" / "exec.c").read_text()
+
+
+def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
+        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"})),
+                                             ("fs/exec.c", exec_c({3: "three", 15: "x"}))])
+    second = sorted(d.glob("0002-*.patch"))[0]
+    second.write_text(second.read_text().replace(" line 14\n", " line fourteen\n"))
+    src = source.from_tree(mini_git_tree, cache, silent)
+    with pytest.raises(SeriesError) as e:
+        series.apply(src, series.load(str(d)), silent)
+    msg = str(e.value)
+    assert second.name in msg
+    assert "fs/exec.c" in msg
+    apply_wt = src.repo.parent / (src.repo.name + ".apply")
+    assert git(apply_wt, "rev-parse", "HEAD") == src.base
+    assert git(apply_wt, "status", "--porcelain") == ""
+    assert not (apply_wt / ".git").is_file() or not list(
+        Path(git(apply_wt, "rev-parse", "--git-dir")).glob("rebase-apply"))
+    # The cache stays usable: a good series applies afterwards.
+    good = series_dir(tmp_path / "good", mini_git_tree, [("fs/exec.c", exec_c({5: "five"}))])
+    assert series.apply(src, series.load(str(good)), silent).commit != src.base
+
+
+def test_mbox_series(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    mbox = tmp_path / "demo.mbox"
+    mbox.write_text("".join(p.read_text() for p in sorted(d.glob("*.patch"))))
+    s = series.load(str(mbox))
+    assert len(s.patches) == 1 and s.patches[0].label == "demo.mbox mail 2"
+    src = source.from_tree(mini_git_tree, cache, silent)
+    assert series.apply(src, s, silent).commit != src.base
