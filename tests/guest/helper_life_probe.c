@@ -10,9 +10,11 @@
  *                      opened: the probe opens no fd of its own), "end"
  *   probe sleep S    sleep S seconds, exit 0
  *   probe echo       read one line from fd 0, write it to fd 1, exit 42
+ *   (sleep and echo die with their parent: PR_SET_PDEATHSIG SIGKILL)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,6 +115,12 @@ int main(int argc, char **argv)
 		return argc > 2 ? atoi(argv[2]) : 0;
 	if (!strcmp(mode, "report"))
 		return report(argc, argv);
+	/* Long-lived modes die with the spawning check if it fails early. */
+	if (!strcmp(mode, "sleep") || !strcmp(mode, "echo")) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() == 1)
+			return 5;
+	}
 	if (!strcmp(mode, "sleep")) {
 		sleep(argc > 2 ? atoi(argv[2]) : 10);
 		return 0;

@@ -138,9 +138,9 @@ TEST(rlimit_nproc_eagain)
 
 FIXTURE(pids) {
 	char orig[PATH_MAX];
+	char name[64];
 	char cg[PATH_MAX];
 	bool enabled_pids;
-	bool moved;
 	bool made;
 	int tfd;
 };
@@ -182,8 +182,11 @@ FIXTURE_SETUP(pids)
 	if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL))
 		SKIP(return, "cgroup2 not mountable: %s", strerror(errno));
 	ASSERT_EQ(0, read_file(CG_MNT "/cgroup.controllers", buf, sizeof(buf)));
+	nl = strchr(buf, '\n');
+	if (nl)
+		*nl = '\0';
 	if (!strstr(buf, "pids"))
-		SKIP(return, "no pids controller on cgroup2 (%.200s)", buf);
+		SKIP(return, "no pids controller on cgroup2 (controllers: %.200s)", buf);
 	ASSERT_EQ(0, read_file("/proc/self/cgroup", buf, sizeof(buf)));
 	ASSERT_EQ(0, strncmp(buf, "0::", 3)) TH_LOG("not cgroup2-only: %s", buf);
 	nl = strchr(buf, '\n');
@@ -197,29 +200,48 @@ FIXTURE_SETUP(pids)
 		ASSERT_EQ(0, life_write_str(CG_MNT "/cgroup.subtree_control", "+pids"));
 		self->enabled_pids = true;
 	}
-	snprintf(self->cg, sizeof(self->cg), "%s/life_pids_%d", CG_MNT, getpid());
+	snprintf(self->name, sizeof(self->name), "life_pids_%d", getpid());
+	snprintf(self->cg, sizeof(self->cg), "%s/%s", CG_MNT, self->name);
 	ASSERT_EQ(0, mkdir(self->cg, 0755));
 	self->made = true;
 	snprintf(p, sizeof(p), "%s/pids.max", self->cg);
 	ASSERT_EQ(0, life_write_str(p, "1"));
 	move_self(self->cg);
-	self->moved = true;
 	snprintf(p, sizeof(p), "%s/pids.current", self->cg);
 	ASSERT_EQ(0, read_file(p, buf, sizeof(buf)));
 	ASSERT_STREQ("1\n", buf);
 }
 
-FIXTURE_TEARDOWN(pids)
+/*
+ * Runs in the parent of the test process, once that process (the only
+ * member of the cgroup) is gone; it reaches the hierarchy through a cgroup2
+ * mount in a private namespace of its own (this process exits right after).
+ */
+FIXTURE_TEARDOWN_PARENT(pids)
 {
-	if (self->tfd >= 0)
-		close(self->tfd);
-	if (self->moved)
-		move_self(self->orig);
-	if (self->made && rmdir(self->cg))
-		TH_LOG("cleanup: rmdir %s: %m", self->cg);
+	char p[PATH_MAX];
+	int i;
+
+	if (!self->made && !self->enabled_pids)
+		return;
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("life", LIFE_DIR, "tmpfs", 0, "mode=0755") ||
+	    mkdir(CG_MNT, 0755) ||
+	    mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
+		TH_LOG("cleanup: cannot reach cgroup2: %m");
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/%s", CG_MNT, self->name);
+	for (i = 0; self->made && i < 200; i++) {
+		if (!rmdir(p) || errno == ENOENT)
+			break;
+		usleep(10000);
+	}
+	if (i == 200)
+		TH_LOG("cleanup: rmdir %s: %m", p);
 	if (self->enabled_pids)
 		life_write_str(CG_MNT "/cgroup.subtree_control", "-pids");
-	umount2(CG_MNT, MNT_DETACH);
 }
 
 TEST_F(pids, at_limit_eagain)
@@ -278,6 +300,7 @@ static pid_t start_blocked_spawner(struct __test_metadata *_metadata,
 		char c;
 
 		close(marker_r);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 		if (tfd < 0)
 			_exit(10);
@@ -315,112 +338,130 @@ static int readable_within(int fd, int ms)
 	return poll(&p, 1, ms);
 }
 
-TEST(vfork_caller_waits_for_exec)
-{
-	/* spec: spawn_template_spawn(): created like vfork(), the parent waits: no return while the child is still in its actions (blocked FIFO open) */
-	int m[2], w;
+/*
+ * S and C outlive a failed ASSERT unless torn down: C sits in its FIFO open
+ * until a writer appears. The teardown kills S and opens the FIFO for
+ * writing, so C executes "exit 0".
+ */
+FIXTURE(blocked) {
 	pid_t s, c;
-	char ch;
+	int m;
+};
 
+FIXTURE_SETUP(blocked)
+{
+	int m[2];
+
+	self->s = self->c = 0;
+	self->m = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
 	ASSERT_EQ(0, pipe2(m, O_CLOEXEC));
-	s = start_blocked_spawner(_metadata, m[1], m[0]);
-	c = child_of(s, 10);
-	ASSERT_LT(0, c) TH_LOG("spawner never got a child");
+	self->m = m[0];
+	self->s = start_blocked_spawner(_metadata, m[1], m[0]);
+}
+
+/*
+ * Runs in the parent of the test process (the 6.12 harness skips a plain
+ * FIXTURE_TEARDOWN after a failed ASSERT), so it reaches the FIFO through
+ * C's own root. S dies with the test process (PR_SET_PDEATHSIG).
+ */
+FIXTURE_TEARDOWN_PARENT(blocked)
+{
+	char p[96];
+	int w;
+
+	if (self->s > 0 && self->c <= 0)
+		self->c = life_first_child_of(self->s);
+	if (self->s > 0)
+		kill(self->s, SIGKILL);
+	if (self->c > 0) {
+		snprintf(p, sizeof(p), "/proc/%d/root%s/fifo", self->c, LIFE_DIR);
+		w = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (w >= 0)
+			close(w);
+	}
+}
+
+TEST_F(blocked, vfork_caller_waits_for_exec)
+{
+	/* spec: spawn_template_spawn(): created like vfork(), the parent waits: no return while the child is still in its actions (blocked FIFO open) */
+	char ch;
+	int w;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	self->c = child_of(self->s, 10);
+	ASSERT_LT(0, self->c) TH_LOG("spawner never got a child");
 	/* The child sits in its OPEN action: the caller must not have returned. */
-	ASSERT_EQ(0, readable_within(m[0], 700));
+	ASSERT_EQ(0, readable_within(self->m, 700));
 	w = open(LIFE_DIR "/fifo", O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, w);
 	/* Now the child's open completes, it executes, and the caller returns. */
-	ASSERT_EQ(1, readable_within(m[0], 20000));
-	ASSERT_EQ(1, read(m[0], &ch, 1));
+	ASSERT_EQ(1, readable_within(self->m, 20000));
+	ASSERT_EQ(1, read(self->m, &ch, 1));
 	ASSERT_EQ('R', ch);
 	close(w);
-	ASSERT_EQ(1, readable_within(m[0], 20000));
-	ASSERT_EQ(1, read(m[0], &ch, 1));
+	ASSERT_EQ(1, readable_within(self->m, 20000));
+	ASSERT_EQ(1, read(self->m, &ch, 1));
 	ASSERT_EQ(0, ch);	/* child status: exit 0 */
-	ASSERT_EQ(0, wait_timeout(s, 20));
-	close(m[0]);
+	ASSERT_EQ(0, wait_timeout(self->s, 20));
+	self->s = 0;
+	self->c = 0;
+	LIFE_ASSERT_NO_CHILD();
 }
 
-TEST(vfork_caller_killed_no_stuck_child)
+TEST_F(blocked, vfork_caller_killed_no_stuck_child)
 {
 	/* spec: spawn_template_spawn(): created like vfork(): a caller killed while its child is in the pre-exec phase dies, and the child does not stay stuck */
-	int m[2], w, st;
-	pid_t s, c;
+	int w, st;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	ASSERT_EQ(0, pipe2(m, O_CLOEXEC));
-	s = start_blocked_spawner(_metadata, m[1], m[0]);
-	c = child_of(s, 10);
-	ASSERT_LT(0, c);
-	ASSERT_EQ(0, readable_within(m[0], 300));
+	self->c = child_of(self->s, 10);
+	ASSERT_LT(0, self->c);
+	ASSERT_EQ(0, readable_within(self->m, 300));
 
-	ASSERT_EQ(0, kill(s, SIGKILL));
-	st = wait_timeout(s, 10);
-	if (st == -2) {
-		/* Unstick before failing, so nothing is left behind. */
-		w = open(LIFE_DIR "/fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-		wait_timeout(s, 10);
-		wait_timeout(c, 10);
-		if (w >= 0)
-			close(w);
-	}
+	ASSERT_EQ(0, kill(self->s, SIGKILL));
+	st = wait_timeout(self->s, 10);
 	ASSERT_EQ(LIFE_SIG(SIGKILL), st) TH_LOG("caller not killable while spawning");
+	self->s = 0;
 
 	/* The orphan (reparented to us) either proceeds once unblocked or is gone. */
 	w = open(LIFE_DIR "/fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	st = wait_timeout(c, 20);
-	TH_LOG("orphan child %d: status %d (FIFO writer open: %s)", c, st,
+	st = wait_timeout(self->c, 20);
+	TH_LOG("orphan child %d: status %d (FIFO writer open: %s)", self->c, st,
 	       w >= 0 ? "yes" : strerror(errno));
 	if (w >= 0)
 		close(w);
-	ASSERT_NE(-2, st) TH_LOG("child %d stuck after its caller was killed", c);
+	ASSERT_NE(-2, st) TH_LOG("child %d stuck after its caller was killed", self->c);
 	/* exit 0: it executed; 1: its action failed; SIGKILL: killed with it. */
 	ASSERT_TRUE(st == 0 || st == 1 || st == LIFE_SIG(SIGKILL))
 		TH_LOG("unexpected status %d", st);
+	self->c = 0;
 	LIFE_ASSERT_NO_CHILD();
-	close(m[0]);
 }
 
-TEST(vfork_orphan_killable_in_actions)
+TEST_F(blocked, vfork_orphan_killable_in_actions)
 {
 	/* spec: spawn_template_spawn(): created like vfork(): after the caller is killed, the child still blocked in its actions is killable (SIGKILL) */
-	int m[2], st;
-	pid_t s, c;
+	int st;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	ASSERT_EQ(0, pipe2(m, O_CLOEXEC));
-	s = start_blocked_spawner(_metadata, m[1], m[0]);
-	c = child_of(s, 10);
-	ASSERT_LT(0, c);
-	ASSERT_EQ(0, kill(s, SIGKILL));
-	st = wait_timeout(s, 10);
-	ASSERT_EQ(LIFE_SIG(SIGKILL), st);
+	self->c = child_of(self->s, 10);
+	ASSERT_LT(0, self->c);
+	ASSERT_EQ(0, kill(self->s, SIGKILL));
+	ASSERT_EQ(LIFE_SIG(SIGKILL), wait_timeout(self->s, 10));
+	self->s = 0;
 	usleep(100000);
 	/* The orphan may already be gone (ESRCH); if not, SIGKILL must end it. */
-	if (kill(c, SIGKILL))
+	if (kill(self->c, SIGKILL))
 		ASSERT_EQ(ESRCH, errno);
-	st = wait_timeout(c, 10);
-	if (st == -2) {
-		int w = open(LIFE_DIR "/fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-
-		wait_timeout(c, 10);
-		if (w >= 0)
-			close(w);
-	}
-	ASSERT_NE(-2, st) TH_LOG("child %d not killable in its actions", c);
+	st = wait_timeout(self->c, 10);
+	ASSERT_NE(-2, st) TH_LOG("child %d not killable in its actions", self->c);
 	ASSERT_TRUE(st == 1 || st == LIFE_SIG(SIGKILL)) TH_LOG("status %d", st);
+	self->c = 0;
 	LIFE_ASSERT_NO_CHILD();
-	close(m[0]);
 }
 
 TEST(vfork_argv_unmapped_after_return)
