@@ -8,6 +8,7 @@ streams from /dev/kmsg into a file in a shared folder, so reading what the
 kernel said during a test costs no round trip.
 """
 
+import contextlib
 import os
 import re
 import secrets
@@ -85,7 +86,7 @@ class Guest:
 
     def __init__(self, spec: GuestSpec):
         self.spec = spec
-        self.child: pexpect.spawn | None = None
+        self.child: pexpect.spawn[str] | None = None
         self.boot_seconds = 0.0
         self._kmsg_offset = 0
 
@@ -110,7 +111,8 @@ class Guest:
         try:
             self.child.expect_exact(token, timeout=BOOT_TIMEOUT_S)
         except (pexpect.EOF, pexpect.TIMEOUT) as e:
-            what = "exited" if isinstance(e, pexpect.EOF) else f"gave no shell in {BOOT_TIMEOUT_S:.0f} s"
+            what = ("exited" if isinstance(e, pexpect.EOF)
+                    else f"gave no shell in {BOOT_TIMEOUT_S:.0f} s")
             self.kill()
             raise GuestCrashed(f"guest boot failed: vng {what}", self.console_tail()) from None
         self.boot_seconds = time.monotonic() - start
@@ -138,7 +140,9 @@ class Guest:
             self.kill()
             raise GuestCrashed(f"guest died while running {command!r}",
                                self.console_tail()) from None
-        status = int(self.child.match.group(1))
+        match = self.child.match
+        assert isinstance(match, re.Match) and isinstance(self.child.before, str)
+        status = int(match.group(1))
         output = self.child.before.replace("\r\n", "\n")
         # The frame printed a newline before the token; it is not output.
         if output.endswith("\n"):
@@ -188,10 +192,9 @@ class Guest:
         """Stop QEMU and vng at once (they share a process group)."""
         if self.child is None:
             return
-        try:
-            os.killpg(self.child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if self.child.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.child.pid, signal.SIGKILL)
         self.child.close(force=True)
         self.child = None
 
@@ -200,10 +203,8 @@ class Guest:
         if self.alive:
             assert self.child is not None
             self.child.send("poweroff -f || echo o > /proc/sysrq-trigger\n")
-            try:
+            with contextlib.suppress(pexpect.TIMEOUT):
                 self.child.expect(pexpect.EOF, timeout=timeout)
-            except pexpect.TIMEOUT:
-                pass
         self.kill()
 
 

@@ -117,8 +117,9 @@ _BLOCK_END = re.compile(r"^(config|menuconfig|choice|endchoice|menu|endmenu|if|e
                         r"source|comment|mainmenu)\b")
 
 
-def parse_definition(lines: list[str], start: int, where: str) -> Definition:
-    depends, has_prompt = [], False
+def parse_definition(lines: list[str], start: int, where: str,
+                     enclosing: tuple[str, ...] = ()) -> Definition:
+    depends, has_prompt = list(enclosing), False
     i = start + 1
     while i < len(lines):
         line = lines[i].strip()
@@ -137,14 +138,30 @@ def parse_definition(lines: list[str], start: int, where: str) -> Definition:
 
 
 def find_definitions(kconfig_files: Mapping[str, str], symbol: str) -> list[Definition]:
-    """Definitions of CONFIG_symbol in {path: Kconfig text}."""
+    """Definitions of CONFIG_symbol in {path: Kconfig text}.
+
+    Conditions of enclosing `if` blocks and `menu ... depends on` count as
+    dependencies too (within one file; `source` nesting is not followed).
+    """
     pattern = re.compile(rf"^\s*(menu)?config\s+{re.escape(symbol)}\s*$")
     found = []
     for path, text in kconfig_files.items():
         lines = text.splitlines()
+        blocks: list[list[str]] = []  # one list of conditions per open if/menu
         for i, line in enumerate(lines):
+            stripped = line.strip()
+            if stripped.startswith("if "):
+                blocks.append([stripped[3:].strip()])
+            elif stripped.startswith("menu ") or stripped == "menu":
+                blocks.append([])
+            elif stripped in ("endif", "endmenu") and blocks:
+                blocks.pop()
+            elif (stripped.startswith("depends on") and blocks and i > 0
+                  and lines[i - 1].strip().startswith("menu ")):
+                blocks[-1].append(stripped[len("depends on"):].strip())
             if pattern.match(line):
-                found.append(parse_definition(lines, i, f"{path}:{i + 1}"))
+                enclosing = tuple(c for block in blocks for c in block)
+                found.append(parse_definition(lines, i, f"{path}:{i + 1}", enclosing))
     return found
 
 

@@ -1,5 +1,6 @@
 import re
 import subprocess
+from pathlib import Path
 
 from vm import guest
 
@@ -31,8 +32,8 @@ def test_kmsg_records_become_dmesg_lines() -> None:
     ]
 
 
-def test_vng_command_uses_tcg_only_when_asked(tmp_path: object) -> None:
-    spec = guest.GuestSpec(bzimage=guest.Path("/k/bzImage"), accel="tcg")
+def test_vng_command_uses_tcg_only_when_asked() -> None:
+    spec = guest.GuestSpec(bzimage=Path("/k/bzImage"), accel="tcg")
     assert "--disable-kvm" in guest.vng_command(spec, "ready")
-    spec = guest.GuestSpec(bzimage=guest.Path("/k/bzImage"), accel="kvm")
+    spec = guest.GuestSpec(bzimage=Path("/k/bzImage"), accel="kvm")
     assert "--disable-kvm" not in guest.vng_command(spec, "ready")

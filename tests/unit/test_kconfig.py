@@ -4,6 +4,7 @@ import pytest
 
 from vm import kconfig
 from vm.errors import ConfigError
+from vm.paths import KCONFIGS_DIR
 
 KCONFIG = """\
 config BLOCK
@@ -84,7 +85,7 @@ def test_verify_names_promptless_and_selecting_options() -> None:
 
 
 def test_shipped_fragments_parse() -> None:
-    names = [p.stem for p in kconfig.KCONFIGS_DIR.glob("*.config")]
+    names = [p.stem for p in KCONFIGS_DIR.glob("*.config")]
     assert set(kconfig.DEFAULT_FRAGMENTS) <= set(names)
     for frag in kconfig.load_fragments(names):
         assert frag.entries, frag.path
@@ -96,3 +97,13 @@ def test_base_fragment_has_what_virtme_ng_needs() -> None:
     for option in ("CONFIG_BLOCK", "CONFIG_9P_FS", "CONFIG_NET_9P_VIRTIO", "CONFIG_ACPI",
                    "CONFIG_VIRTIO_CONSOLE", "CONFIG_DEVTMPFS", "CONFIG_BINFMT_ELF"):
         assert wanted.get(option) == "y", option
+
+
+def test_enclosing_if_counts_as_dependency() -> None:
+    text = "menu \"Testing\"\n\nif RUNTIME_TESTING_MENU\n\nconfig LKDTM\n\ttristate \"x\"\n" \
+           "\tdepends on DEBUG_FS\n\nendif\nendmenu\n\nconfig AFTER\n\tbool \"y\"\n"
+    with pytest.raises(ConfigError, match=r"depends on RUNTIME_TESTING_MENU \[not set: "
+                       r"RUNTIME_TESTING_MENU\]"):
+        kconfig.verify({"CONFIG_LKDTM": "y"}, {"CONFIG_DEBUG_FS": "y"}, {"lib/K": text})
+    (after,) = kconfig.find_definitions({"lib/K": text}, "AFTER")
+    assert after.depends == ()

@@ -45,7 +45,7 @@ def test_tarball_unpacked_once(mini_tree: Path, cache: Path, tmp_path: Path) -> 
 
 
 def test_missing_tarball_says_what_to_install(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="apt-get install linux-source-6.12"):
+    with pytest.raises(SourceError, match=r"apt-get install linux-source-6\.12"):
         source.find_debian_tarball(tmp_path)
 
 

@@ -1,0 +1,126 @@
+"""Rerunnable benchmark for the harness's speed targets.
+
+    python3 -m vm.bench build   # cold build, no-change skip, one-hunk rebuild
+    python3 -m vm.bench guest   # boot to first command, round trip, per-test overhead
+
+`build` uses a fresh XDG cache in a temporary folder under the repository's
+build/ (ignored by git), so the developer's cache and ccache are untouched.
+Figures go to stdout as a Markdown table, for docs/benchmarks.md.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from vm import build, checks, kconfig, series, source
+from vm.paths import DEFAULT_SERIES, REPO_ROOT
+from vm.runner import check_command, run_check
+from vm.suite import Options, Suite
+
+BENCH_DIR = REPO_ROOT / "build" / "bench"
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.monotonic()
+    fn()
+    return time.monotonic() - start
+
+
+def prepare(cache: Path, series_dir: Path, run_dir: Path) -> build.Built:
+    """source -> series -> config -> build, as a run does it."""
+    src = source.resolve(None, cache, log)
+    tree = series.apply(src, series.load(str(series_dir)), log)
+    series.checkout(tree)
+    configured = build.configure(tree, kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS), log)
+    return build.build(tree, configured, run_dir / "build.log", log, ccache_dir=cache / "ccache")
+
+
+def edit_one_c_hunk(src_dir: Path, dst_dir: Path) -> str:
+    """Copy the series and change one added line of C in one patch."""
+    shutil.copytree(src_dir, dst_dir)
+    for patch in sorted(dst_dir.glob("*.patch")):
+        text = patch.read_text()
+        # An added comment line in a .c file: changing it keeps the patch valid.
+        m = re.search(r"^\+\+\+ b/(\S+\.c)\n(?:(?!^diff ).*\n)*?^\+(\s*\*\s+\S.*)$", text, re.M)
+        if m:
+            line = m.group(2)
+            patch.write_text(text.replace("+" + line, "+" + line + " (bench)", 1))
+            return f"{patch.name}: {m.group(1)}"
+    raise SystemExit(f"no added C comment line to edit in {src_dir}")
+
+
+def bench_build(series_dir: Path) -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
+        cache, run_dir = Path(tmp) / "cache", Path(tmp) / "run"
+        run_dir.mkdir()
+        cold = timed(lambda: prepare(cache, series_dir, run_dir))
+        skip = timed(lambda: prepare(cache, series_dir, run_dir))
+        edited = Path(tmp) / "edited"
+        what = edit_one_c_hunk(series_dir, edited)
+        rebuild = timed(lambda: prepare(cache, edited, run_dir))
+    print("| step | seconds | target |")
+    print("|---|---:|---:|")
+    print(f"| cold build (empty cache and ccache, unpack included) | {cold:.0f} | 480 |")
+    print(f"| nothing changed: decide and skip | {skip:.1f} | 5 |")
+    print(f"| rebuild after editing one .c hunk ({what}) | {rebuild:.0f} | 120 |")
+
+
+def bench_guest(rounds: int) -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
+        suite = Suite(Options(no_build=True, series="none"), Path(tmp), log)
+        built = suite.kernel()
+        binaries = checks.compile_all(built, log)
+        smoke = binaries.binary(REPO_ROOT / "tests" / "guest" / "smoke.c")
+        listing = timed(lambda: checks.list_tests(smoke))
+        guest = suite.guest()
+        boot = guest.boot_seconds
+        trips = sorted(guest.run("true").seconds for _ in range(rounds))
+        # Per-test overhead: a whole check as the suite runs it, minus the
+        # time the same command takes inside the guest.
+        name = checks.list_tests(smoke)[0]
+        inner_cmd = (f"s=$(date +%s%N); {check_command(smoke, name)} >/dev/null; "
+                     "e=$(date +%s%N); echo $((e - s))")
+        overheads = []
+        for _ in range(rounds // 2):
+            inner = int(guest.run(inner_cmd).output.split()[-1]) / 1e9
+            whole = run_check(guest, smoke, name, 60).seconds
+            overheads.append(whole - inner + listing)
+        suite.finish()
+    print("| step | figure | target |")
+    print("|---|---:|---:|")
+    print(f"| QEMU start to first guest command ({suite.summary.accel}) | {boot:.2f} s | 8 s |")
+    print(f"| `guest.run(\"true\")` round trip, median of {rounds} | "
+          f"{statistics.median(trips) * 1000:.0f} ms | 50 ms |")
+    print(f"| harness overhead per guest test, median of {len(overheads)} | "
+          f"{statistics.median(overheads) * 1000:.0f} ms | 100 ms |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=("build", "guest"))
+    parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
+    parser.add_argument("--rounds", type=int, default=40)
+    args = parser.parse_args()
+    os.environ.setdefault("LC_ALL", "C")
+    if args.what == "build":
+        bench_build(args.series)
+    else:
+        bench_guest(args.rounds)
+
+
+if __name__ == "__main__":
+    main()
