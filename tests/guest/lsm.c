@@ -271,7 +271,9 @@ static void template_outcome_fd(const char *path, int execfd, int tfd,
 		}
 	}
 	if (sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status)) {
-		snprintf(res, len, "spawn=%s%s", strerrorname_np(errno),
+		const char *e = strerrorname_np(errno);	/* before waitid() */
+
+		snprintf(res, len, "spawn=%s%s", e,
 			 sec_no_children() ? "" : " (child left)");
 	} else if (strstr(out, "ruid=")) {
 		snprintf(res, len, "ran");
