@@ -140,6 +140,7 @@ static void assert_fresh_runs(struct __test_metadata *_metadata,
 TEST_F(stale, chmod)
 {
 	/* spec: spawn_template_spawn(): identity key re-checked (mode): chmod -> ESTALE */
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, chmod(LIFE_PROBE, 0700));
 	assert_stale(_metadata, self->tfd);
 	assert_fresh_runs(_metadata, variant);
@@ -150,6 +151,7 @@ TEST_F(stale, touch)
 	/* spec: spawn_template_spawn(): identity key re-checked (mtime): touch -> ESTALE */
 	struct timespec ts[2] = { { 1000000, 0 }, { 1000000, 0 } };
 
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, utimensat(AT_FDCWD, LIFE_PROBE, ts, 0));
 	assert_stale(_metadata, self->tfd);
 	assert_fresh_runs(_metadata, variant);
@@ -158,6 +160,7 @@ TEST_F(stale, touch)
 TEST_F(stale, chown)
 {
 	/* spec: spawn_template_spawn(): identity key re-checked (uid/gid): chown -> ESTALE */
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, chown(LIFE_PROBE, 65534, 65534));
 	assert_stale(_metadata, self->tfd);
 	assert_fresh_runs(_metadata, variant);
@@ -166,6 +169,7 @@ TEST_F(stale, chown)
 TEST_F(stale, remount_noexec)
 {
 	/* spec: spawn_template_spawn(): must still be on a mount without noexec: remount noexec -> ESTALE */
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, mount(NULL, LIFE_DIR, NULL,
 			   MS_REMOUNT | MS_BIND | MS_NOEXEC, NULL));
 	assert_stale(_metadata, self->tfd);
@@ -180,14 +184,18 @@ TEST_F(stale, remount_noexec)
 TEST_F(stale, unlink)
 {
 	/* spec: spawn_template_spawn(): unlink of a path-created template's file -> ESTALE; an execfd one is not bound to a path and still runs */
+	int r, e;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, unlink(LIFE_PROBE));
 	if (!variant->by_fd) {
 		assert_stale(_metadata, self->tfd);
 		return;
 	}
-	ASSERT_EQ(0, life_report(self->tfd, life_report_argv, NULL, report,
-				 sizeof(report)))
-		TH_LOG("spawn/run of unlinked execfd template: %m");
+	r = life_report(self->tfd, life_report_argv, NULL, report, sizeof(report));
+	e = errno;
+	ASSERT_EQ(0, r) TH_LOG("spawn of the unlinked execfd template: %s",
+			       r == -1 ? strerror(e) : "child failed");
 	ASSERT_NE(NULL, life_kv(report, "exe_ino"));
 	ASSERT_EQ((unsigned long long)self->ino,
 		  strtoull(life_kv(report, "exe_ino"), NULL, 10));
@@ -328,6 +336,7 @@ static void assert_pinned(struct __test_metadata *_metadata)
 TEST_F(pin, open_and_truncate)
 {
 	/* spec: spawn_template_create(): while the template fd lives, open(O_WRONLY)/truncate -> ETXTBSY; closing the last reference releases the pin */
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	assert_pinned(_metadata);
 	ASSERT_EQ(0, close(self->tfd));
 	self->tfd = -1;
@@ -341,6 +350,7 @@ TEST_F(pin, dup)
 	int d1 = dup(self->tfd);
 	int d2 = fcntl(self->tfd, F_DUPFD_CLOEXEC, 100);
 
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_LE(0, d1);
 	ASSERT_LE(100, d2);
 	ASSERT_EQ(0, close(self->tfd));
@@ -359,6 +369,7 @@ TEST_F(pin, fork_inherited)
 	char c;
 	pid_t pid;
 
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, pipe2(go, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
 	pid = fork();
@@ -430,6 +441,7 @@ TEST_F(pin, scm_rights)
 	char c;
 	pid_t pid;
 
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -617,36 +629,71 @@ TEST(garbage_enoexec)
 /* ------------------------------------------------------------------ */
 /* memfd as execfd                                                     */
 
-TEST(memfd_execfd)
+/* An executable memfd holding a copy of the probe, open read-write. */
+static int probe_memfd(struct __test_metadata *_metadata)
 {
-	/* spec: spawn_template_create(): open for writing by anyone -> ETXTBSY; a read-only re-open of an executable memfd is a valid execfd and is then pinned */
-	char path[64], buf[65536];
-	int mfd, in, ro, tfd;
+	char buf[65536];
+	int mfd, in;
 	ssize_t n;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_LE(0, life_helpers_dfd());
 	mfd = memfd_create("lprobe", MFD_CLOEXEC | MFD_EXEC);
 	if (mfd < 0 && errno == EINVAL)	/* kernel before MFD_EXEC */
 		mfd = memfd_create("lprobe", MFD_CLOEXEC);
 	if (mfd < 0 && errno == EACCES)
-		SKIP(return, "vm.memfd_noexec forbids executable memfds");
+		return -2;	/* vm.memfd_noexec forbids executable memfds */
 	ASSERT_LE(0, mfd) TH_LOG("memfd_create: %m");
 	in = openat(life_helpers_dfd(), "helper_life_probe", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, in);
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		ASSERT_EQ(n, write(mfd, buf, n));
 	close(in);
+	return mfd;
+}
 
-	/* The memfd itself is open for writing (by us): ETXTBSY. */
-	ASSERT_EQ(-1, life_create_fd(mfd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
-	ASSERT_EQ(ETXTBSY, errno);
+TEST(memfd_open_for_write_etxtbsy)
+{
+	/* spec: spawn_template_create(): the file is currently open for writing by anyone: ETXTBSY (a memfd still open read-write, passed itself or through a read-only re-open) */
+	char path[64];
+	int mfd, ro, tfd;
 
-	/* Re-open read-only, drop the writable fd: accepted. */
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	mfd = probe_memfd(_metadata);
+	if (mfd == -2)
+		SKIP(return, "vm.memfd_noexec forbids executable memfds");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+
+	tfd = life_create_fd(mfd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	EXPECT_EQ(-1, tfd) TH_LOG("writable memfd accepted: its fd can still write the pinned file");
+	EXPECT_EQ(ETXTBSY, errno);
+	if (tfd >= 0)
+		close(tfd);
+	tfd = life_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	EXPECT_EQ(-1, tfd) TH_LOG("read-only re-open accepted while the memfd is open read-write");
+	EXPECT_EQ(ETXTBSY, errno);
+	if (tfd >= 0)
+		close(tfd);
+	close(ro);
+	close(mfd);
+}
+
+TEST(memfd_readonly_reopen_execfd_pinned)
+{
+	/* spec: spawn_template_create(): a read-only re-open of an executable memfd, its writable fd closed, is a valid execfd; while the template lives the memfd cannot be opened for writing (ETXTBSY) */
+	char path[64];
+	int mfd, ro, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	mfd = probe_memfd(_metadata);
+	if (mfd == -2)
+		SKIP(return, "vm.memfd_noexec forbids executable memfds");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
 	ro = open(path, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, ro);
 	ASSERT_EQ(0, close(mfd));
+
 	tfd = life_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create from read-only memfd: %m");
 	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
