@@ -825,4 +825,23 @@ TEST(child_execfn_present)
 	}
 }
 
+TEST(child_execfn_is_file_path)
+{
+	/* reference choice: AT_EXECFN is the templated file's path (the path given, or the execfd's file path), not /dev/fd/N; not in the spec text */
+	int by_fd, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	life_scratch(_metadata, 0);
+	life_copy_probe(_metadata, LIFE_PROBE, 0755);
+	for (by_fd = 0; by_fd < 2; by_fd++) {
+		tfd = create_origin(by_fd, LIFE_PROBE);
+		ASSERT_LE(0, tfd);
+		ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report,
+					 sizeof(report)));
+		ASSERT_STREQ(LIFE_PROBE, life_kv(report, "execfn") ?: "(none)")
+			TH_LOG("origin %s", by_fd ? "execfd" : "path");
+		close(tfd);
+	}
+}
+
 TEST_HARNESS_MAIN
