@@ -145,7 +145,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
              + (" through ccache" if "CC=ccache gcc" in cmd else "")
              + f"; log: {log_path}")
     compiled, last_report = 0, start
-    with open(log_path, "w") as log, subprocess.Popen(
+    with open(log_path, "w", buffering=1) as log, subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         errors="replace",
     ) as proc:

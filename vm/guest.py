@@ -63,7 +63,7 @@ def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
     )
     cmd = ["vng", "--run", str(spec.bzimage), "--memory", spec.memory,
            "--cpus", str(spec.cpus), f"--rwdir={spec.shared_dir}",
-           "--show-boot-console", "--exec", script]
+           "--verbose", "--exec", script]
     if spec.accel == "tcg":
         cmd.insert(3, "--disable-kvm")
     for arg in spec.append:
@@ -77,7 +77,7 @@ def frame(command: str, token: str) -> str:
     stdin is /dev/null so a command cannot eat the next frame; the kmsg
     mark tells the host when the kernel log has caught up with the command.
     """
-    return (f"( {command}\n) </dev/null; __rc=$?; echo 'suite: mark {token}' > /dev/kmsg; "
+    return (f"( {command}\n) </dev/null; __rc=$?; echo '<7>suite: mark {token}' > /dev/kmsg; "
             f"printf '\\n{token} %d\\n' $__rc\n")
 
 
@@ -94,6 +94,11 @@ class Guest:
     def kmsg_path(self) -> Path:
         return self.spec.shared_dir / KMSG_FILE
 
+    @property
+    def boot_console(self) -> Path:
+        """This boot's console; QEMU truncates it, so each boot has its own."""
+        return self.spec.shared_dir / "console.current"
+
     def boot(self) -> float:
         """Start QEMU through vng and wait for the guest's shell."""
         self.spec.shared_dir.mkdir(parents=True, exist_ok=True)
@@ -101,15 +106,15 @@ class Guest:
         self._kmsg_offset = 0
         token = "suite-ready-" + secrets.token_hex(8)
         argv = vng_command(self.spec, token)
-        # stderr of vng is the kernel console: keep it in console.log.
-        shell = f"exec {shlex.join(argv)} 2>>{shlex.quote(str(self.spec.console_log))}"
+        # stderr of vng is the kernel console; kill() appends it to console.log.
+        shell = f"exec {shlex.join(argv)} 2>{shlex.quote(str(self.boot_console))}"
         start = time.monotonic()
         self.child = pexpect.spawn("/bin/sh", ["-c", shell], encoding="utf-8",
                                    codec_errors="replace", echo=False, timeout=None,
                                    maxread=65536)
         self.child.delaybeforesend = None
         try:
-            self.child.expect_exact(token, timeout=BOOT_TIMEOUT_S)
+            self.child.expect(re.escape(token) + r"\r?\n", timeout=BOOT_TIMEOUT_S)
         except (pexpect.EOF, pexpect.TIMEOUT) as e:
             what = ("exited" if isinstance(e, pexpect.EOF)
                     else f"gave no shell in {BOOT_TIMEOUT_S:.0f} s")
@@ -183,7 +188,7 @@ class Guest:
 
     def console_tail(self, lines: int = CONSOLE_TAIL_LINES) -> str:
         try:
-            text = self.spec.console_log.read_text(errors="replace")
+            text = self.boot_console.read_text(errors="replace")
         except OSError:
             return "(no console log)"
         return "\n".join(text.splitlines()[-lines:])
@@ -197,6 +202,13 @@ class Guest:
                 os.killpg(self.child.pid, signal.SIGKILL)
         self.child.close(force=True)
         self.child = None
+        self._keep_console()
+
+    def _keep_console(self) -> None:
+        with contextlib.suppress(FileNotFoundError), open(self.spec.console_log, "a") as out:
+            out.write(f"===== boot of {self.spec.bzimage} =====\n")
+            out.write(self.boot_console.read_text(errors="replace"))
+            self.boot_console.unlink()
 
     def shutdown(self, timeout: float = 20.0) -> None:
         """Power off cleanly; kill if the guest does not go."""

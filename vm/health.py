@@ -22,6 +22,12 @@ SPLAT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 
+# One report can carry several markers ("BUG: kernel NULL pointer
+# dereference" then "Oops:"; "BUG: KASAN:"): it is named by the most
+# specific one.
+PRIORITY = ("panic", "KASAN", "UBSAN", "lockdep", "kmemleak", "hung task", "RCU stall",
+            "Oops", "BUG", "WARNING")
+
 # Reports after which the guest is not trusted for further tests.
 FATAL_KINDS = frozenset({"BUG", "Oops", "KASAN", "panic"})
 
@@ -38,11 +44,14 @@ class Splat:
         return f"kernel {self.kind}:\n{self.text}"
 
 
-def _kind(line: str) -> str | None:
-    for kind, pattern in SPLAT_PATTERNS:
-        if pattern.search(line):
-            return kind
-    return None
+# A report's header: markers this close to its first line belong to it
+# ("BUG: kernel NULL pointer dereference" is followed by "Oops:" 4 lines on);
+# a marker further on starts the next report.
+HEADER_LINES = 6
+
+
+def _kinds(line: str) -> set[str]:
+    return {kind for kind, pattern in SPLAT_PATTERNS if pattern.search(line)}
 
 
 def scan(log: str) -> list[Splat]:
@@ -51,16 +60,20 @@ def scan(log: str) -> list[Splat]:
     splats: list[Splat] = []
     i = 0
     while i < len(lines):
-        kind = _kind(lines[i])
-        if kind is None:
+        kinds = _kinds(lines[i])
+        if not kinds:
             i += 1
             continue
         end = min(len(lines), i + REPORT_LINES)
-        # Stop at the end marker of a report, if it comes earlier.
         for j in range(i + 1, end):
             if "---[ end trace" in lines[j]:
                 end = j + 1
                 break
-        splats.append(Splat(kind, "\n".join(lines[i:end])))
+            more = _kinds(lines[j])
+            if more and j - i >= HEADER_LINES:
+                end = j
+                break
+            kinds |= more
+        splats.append(Splat(min(kinds, key=PRIORITY.index), "\n".join(lines[i:end])))
         i = end
     return splats

@@ -41,6 +41,7 @@ class Suite:
     _checks: checks.CheckBinaries | None = None
     _guest: Guest | None = None
     _failure: HarnessError | None = None
+    _boot_failure: HarnessError | None = None
 
     def _timed(self, phase: str, start: float) -> None:
         self.summary.timings[phase] = self.summary.timings.get(phase, 0.0) + (
@@ -100,6 +101,8 @@ class Suite:
         """The session's guest, booted on first use and again after a crash."""
         if self._guest is not None and self._guest.alive:
             return self._guest
+        if self._boot_failure is not None:
+            raise self._boot_failure
         built = self.kernel()
         chosen = accel.choose(self.options.accel)
         self.summary.accel = chosen
@@ -114,7 +117,12 @@ class Suite:
         start = time.monotonic()
         self._save_kernel_log()
         self._guest = Guest(spec)
-        seconds = self._guest.boot()
+        try:
+            seconds = self._guest.boot()
+        except HarnessError as e:
+            # A kernel that does not boot fails every guest test the same way.
+            self._boot_failure = e
+            raise
         self._timed("boot", start)
         self.progress(f"guest: shell after {seconds:.1f} s")
         return self._guest

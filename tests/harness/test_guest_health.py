@@ -31,7 +31,7 @@ def assert_next_command_passes(suite: Suite) -> None:
 def test_round_trip(suite: Suite) -> None:
     outcome = suite.run_command("printf 'a\\nb'; echo ERR >&2; exit 7")
     assert outcome.verdict is Verdict.FAILED
-    assert outcome.output == "a\nbERR"
+    assert outcome.output == "a\nbERR\n"
     assert "exit status 7" in outcome.message
 
 
