@@ -14,6 +14,7 @@ import re
 import secrets
 import shlex
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,12 @@ class GuestCrashed(GuestError):
         self.console_tail = console_tail
 
 
+def vng_path() -> str:
+    """vng next to this Python (a venv's, or pyenv's real one: not its slow shim)."""
+    beside = Path(sys.executable).parent / "vng"
+    return str(beside) if beside.is_file() else "vng"
+
+
 def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
     """The vng command line: the guest's script announces itself, then is sh."""
     script = (
@@ -61,8 +68,10 @@ def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
         f"cat /dev/kmsg > {shlex.quote(str(spec.shared_dir / KMSG_FILE))} 2>/dev/null & "
         f"echo {ready_token}; exec /bin/sh 2>&1"
     )
-    cmd = ["vng", "--run", str(spec.bzimage), "--memory", spec.memory,
-           "--cpus", str(spec.cpus), f"--rwdir={spec.shared_dir}",
+    # --force-9p: Debian's virtiofsd is not the one vng expects; vng would
+    # wait for it to fail before falling back to 9p anyway.
+    cmd = [vng_path(), "--run", str(spec.bzimage), "--memory", spec.memory,
+           "--cpus", str(spec.cpus), f"--rwdir={spec.shared_dir}", "--force-9p",
            "--verbose", "--exec", script]
     if spec.accel == "tcg":
         cmd.insert(3, "--disable-kvm")
@@ -87,7 +96,8 @@ class Guest:
     def __init__(self, spec: GuestSpec):
         self.spec = spec
         self.child: pexpect.spawn[str] | None = None
-        self.boot_seconds = 0.0
+        self.boot_seconds = 0.0  # from starting vng
+        self.qemu_seconds: float | None = None  # from QEMU's start
         self._kmsg_offset = 0
 
     @property
@@ -118,10 +128,23 @@ class Guest:
         except (pexpect.EOF, pexpect.TIMEOUT) as e:
             what = ("exited" if isinstance(e, pexpect.EOF)
                     else f"gave no shell in {BOOT_TIMEOUT_S:.0f} s")
+            tail = self.console_tail()
             self.kill()
-            raise GuestCrashed(f"guest boot failed: vng {what}", self.console_tail()) from None
+            raise GuestCrashed(f"guest boot failed: vng {what}", tail) from None
         self.boot_seconds = time.monotonic() - start
+        self.qemu_seconds = seconds_since_start(self._qemu_pid())
         return self.boot_seconds
+
+    def _qemu_pid(self) -> int | None:
+        """QEMU is vng's child, in the process group pexpect gave vng."""
+        assert self.child is not None and self.child.pid is not None
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                head, tail = stat.read_text().rsplit(")", 1)
+                fields = tail.split()  # fields[2]: process group
+                if int(fields[2]) == self.child.pid and head.split("(", 1)[1].startswith("qemu"):
+                    return int(stat.parent.name)
+        return None
 
     @property
     def alive(self) -> bool:
@@ -137,14 +160,12 @@ class Guest:
         self.child.send(frame(command, token))
         try:
             self.child.expect(re.escape(token) + r" (\d+)\r?\n", timeout=timeout)
-        except pexpect.TIMEOUT:
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            tail = self.console_tail()
             self.kill()
-            raise GuestCrashed(f"guest did not finish {command!r} within {timeout:.0f} s "
-                               "(hang); guest killed", self.console_tail()) from None
-        except pexpect.EOF:
-            self.kill()
-            raise GuestCrashed(f"guest died while running {command!r}",
-                               self.console_tail()) from None
+            what = (f"did not finish {command!r} within {timeout:.0f} s (hang); guest killed"
+                    if isinstance(e, pexpect.TIMEOUT) else f"died while running {command!r}")
+            raise GuestCrashed(f"guest {what}", tail) from None
         match = self.child.match
         assert isinstance(match, re.Match) and isinstance(self.child.before, str)
         status = int(match.group(1))
@@ -218,6 +239,18 @@ class Guest:
             with contextlib.suppress(pexpect.TIMEOUT):
                 self.child.expect(pexpect.EOF, timeout=timeout)
         self.kill()
+
+
+def seconds_since_start(pid: int | None) -> float | None:
+    """How long ago a process started, from /proc (10 ms resolution)."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
 _KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;(.*)$")

@@ -124,7 +124,9 @@ class Suite:
             self._boot_failure = e
             raise
         self._timed("boot", start)
-        self.progress(f"guest: shell after {seconds:.1f} s")
+        qemu = self._guest.qemu_seconds
+        self.progress(f"guest: shell after {seconds:.1f} s"
+                      + (f" ({qemu:.1f} s since QEMU started)" if qemu is not None else ""))
         return self._guest
 
     def run_command(self, command: str, timeout: float | None = None,
