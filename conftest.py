@@ -60,9 +60,9 @@ def pytest_configure(config: pytest.Config) -> None:
     run_dir = new_run_dir(config.getoption("--results-dir"))
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-
     def progress(message: str) -> None:
+        # Looked up late: this hook runs before the terminal reporter exists.
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(f"[suite] {message}")
 
@@ -116,7 +116,11 @@ class GuestProgram(pytest.File):
             binary = suite.check_binaries().binary(self.path)
             names = checks.list_tests(binary)
         except HarnessError as e:
-            raise self.CollectError(str(e)) from None
+            # Every guest program shares the kernel: say why once, in full.
+            first = suite.collect_error_shown is False
+            suite.collect_error_shown = True
+            raise self.CollectError(str(e) if first else
+                                    f"not collected: {type(e).__name__} (see above)") from None
         for name in names:
             yield GuestCheck.from_parent(self, name=name, binary=binary)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vm import accel, build, checks, kconfig, preflight, series, source
+from vm.cachelock import locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
 from vm.paths import DEFAULT_SERIES, cache_dir
@@ -42,6 +43,7 @@ class Suite:
     _guest: Guest | None = None
     _failure: HarnessError | None = None
     _boot_failure: HarnessError | None = None
+    collect_error_shown: bool = False
 
     def _timed(self, phase: str, start: float) -> None:
         self.summary.timings[phase] = self.summary.timings.get(phase, 0.0) + (
@@ -53,7 +55,8 @@ class Suite:
             raise self._failure
         if self._built is None:
             try:
-                self._built = self._prepare_kernel()
+                with locked(self.cache, self.progress):
+                    self._built = self._prepare_kernel()
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
