@@ -1,0 +1,39 @@
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vm import preflight
+from vm.cachelock import locked
+from vm.errors import HarnessError
+from vm.progress import silent
+
+
+def test_missing_tool_is_named_with_its_package() -> None:
+    with pytest.raises(HarnessError, match=r"no-such-tool-x \(from pkg-x\)"):
+        preflight.require({"sh": "dash", "no-such-tool-x": "pkg-x"}, "test")
+    preflight.require({"sh": "dash"}, "test")
+
+
+def test_second_run_waits_for_the_cache_lock(tmp_path: Path) -> None:
+    messages: list[str] = []
+    holder = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).parents[2])!r})
+from vm.cachelock import locked
+with locked(__import__('pathlib').Path({str(tmp_path)!r}), lambda m: None):
+    print('held', flush=True)
+    time.sleep(1.5)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    start = time.monotonic()
+    with locked(tmp_path, messages.append):
+        waited = time.monotonic() - start  # we only got it once the holder let go
+    assert waited > 0.5
+    assert messages and "waiting" in messages[0]
+    proc.wait()
+    with locked(tmp_path, silent):
+        pass
