@@ -146,6 +146,7 @@ class Suite:
         return outcome
 
     def _after(self, outcome: Outcome) -> None:
+        self.summary.timings["checks"] = self.summary.timings.get("checks", 0.0) + outcome.seconds
         # After an Oops or BUG the kernel may hold locks or leak state: the
         # next test gets a fresh guest rather than a tainted one.
         if outcome.needs_reboot and self._guest is not None and self._guest.alive:
