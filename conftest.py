@@ -63,7 +63,14 @@ def pytest_configure(config: pytest.Config) -> None:
     def progress(message: str) -> None:
         # Looked up late: this hook runs before the terminal reporter exists.
         reporter = config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None:
+            return
+        if capture is None:
+            reporter.write_line(f"[suite] {message}")
+            return
+        # Builds and boots happen while pytest captures output: show them.
+        with capture.global_and_fixture_disabled():
             reporter.write_line(f"[suite] {message}")
 
     suite = Suite(options_from(config), run_dir, progress)
