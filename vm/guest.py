@@ -1,9 +1,10 @@
 """One virtme-ng guest, driven through pexpect.
 
 The guest runs `sh` as vng's script, so commands go in over a virtio
-serial port and their output comes back over another: the kernel console
-never shares a channel with them (it goes to console.log). Each command is
-framed by a random token that its own output cannot guess. The kernel log
+serial port; the kernel console never shares a channel with them (it goes
+to console.log). A command's output goes to a file in the shared folder,
+and only a random token with its exit status comes back over the port, so
+no output can be mistaken for the framing. The kernel log
 streams from /dev/kmsg into a file in a shared folder, so reading what the
 kernel said during a test costs no round trip.
 """
@@ -80,14 +81,16 @@ def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
     return cmd
 
 
-def frame(command: str, token: str) -> str:
-    """A line for sh: run command, then print the token and its status.
+def frame(command: str, token: str, output: Path) -> str:
+    """A line for sh: run command with its output to a file, then print the token.
 
-    stdin is /dev/null so a command cannot eat the next frame; the kmsg
-    mark tells the host when the kernel log has caught up with the command.
+    The output goes to a file in the shared folder, so large output never
+    crosses the serial line; only the token and the status do. stdin is
+    /dev/null so a command cannot eat the next frame; the kmsg mark tells
+    the host when the kernel log has caught up with the command.
     """
-    return (f"( {command}\n) </dev/null; __rc=$?; echo '<7>suite: mark {token}' > /dev/kmsg; "
-            f"printf '\\n{token} %d\\n' $__rc\n")
+    return (f"( {command}\n) </dev/null >{shlex.quote(str(output))} 2>&1; __rc=$?; "
+            f"echo '<7>suite: mark {token}' > /dev/kmsg; printf '\\n{token} %d\\n' $__rc\n")
 
 
 class Guest:
@@ -156,8 +159,9 @@ class Guest:
             raise GuestCrashed("guest is not running", self.console_tail())
         assert self.child is not None
         token = "suite-" + secrets.token_hex(8)
+        output_file = self.spec.shared_dir / f"out-{token}"
         start = time.monotonic()
-        self.child.send(frame(command, token))
+        self.child.send(frame(command, token, output_file))
         try:
             self.child.expect(re.escape(token) + r" (\d+)\r?\n", timeout=timeout)
         except (pexpect.TIMEOUT, pexpect.EOF) as e:
@@ -167,12 +171,13 @@ class Guest:
                     if isinstance(e, pexpect.TIMEOUT) else f"died while running {command!r}")
             raise GuestCrashed(f"guest {what}", tail) from None
         match = self.child.match
-        assert isinstance(match, re.Match) and isinstance(self.child.before, str)
+        assert isinstance(match, re.Match)
         status = int(match.group(1))
-        output = self.child.before.replace("\r\n", "\n")
-        # The frame printed a newline before the token; it is not output.
-        if output.endswith("\n"):
-            output = output[:-1]
+        try:
+            output = output_file.read_text(errors="replace")
+            output_file.unlink()
+        except FileNotFoundError:
+            output = ""  # the shell could not even open it: status says why
         self._wait_kmsg(f"suite: mark {token}", start + timeout)
         return CommandResult(status, output, time.monotonic() - start)
 

@@ -5,18 +5,20 @@ from pathlib import Path
 from vm import guest
 
 
-def test_frame_runs_command_and_reports_status_after_token() -> None:
-    """Run the frame through a real sh: output, then the token and status."""
-    line = guest.frame("echo hello; echo world >&2; exit 3", "tok-123")
+def test_frame_runs_command_and_reports_status_after_token(tmp_path: Path) -> None:
+    """Run the frame through a real sh: output to the file, token and status out."""
+    output = tmp_path / "out"
+    line = guest.frame("echo hello; echo world >&2; exit 3", "tok-123", output)
     line = line.replace("> /dev/kmsg", "> /dev/null")
     out = subprocess.run(["sh"], input=line, capture_output=True, text=True).stdout
     m = re.search(r"tok-123 (\d+)\n", out)
     assert m is not None and m.group(1) == "3"
-    assert out[: m.start()].splitlines()[0] == "hello"
+    assert out.strip() == "tok-123 3"  # nothing of the command crosses the line
+    assert output.read_text() == "hello\nworld\n"
 
 
-def test_frame_command_cannot_read_following_input() -> None:
-    line = guest.frame("cat", "tok").replace("> /dev/kmsg", "> /dev/null")
+def test_frame_command_cannot_read_following_input(tmp_path: Path) -> None:
+    line = guest.frame("cat", "tok", tmp_path / "out").replace("> /dev/kmsg", "> /dev/null")
     out = subprocess.run(["sh"], input=line + "echo next\n", capture_output=True,
                          text=True).stdout
     assert "tok 0" in out and out.rstrip().endswith("next")
