@@ -159,7 +159,8 @@ def describe_failure(series: Series, output: str) -> str:
     culprit = series.patches[index].label if index < len(series.patches) else "?"
     details = [line for line in output.splitlines()
                if line.startswith(("error:", "fatal:")) or "does not apply" in line]
-    detail = "\n  ".join(details[:6]) or output.strip().splitlines()[-1:][0]
+    last = output.strip().splitlines()[-1:]
+    detail = "\n  ".join(details[:6] or last) or "(git am printed nothing)"
     return f"patch {culprit} does not apply:\n  {detail}"
 
 

@@ -114,3 +114,10 @@ def test_mbox_series(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
     assert len(s.patches) == 1 and s.patches[0].label == "demo.mbox mail 2"
     src = source.from_tree(mini_git_tree, cache, silent)
     assert series.apply(src, s, silent).commit != src.base
+
+
+def test_failure_without_output_still_names_the_first_patch(tmp_path: Path,
+                                                             mini_git_tree: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    message = series.describe_failure(series.load(str(d)), "")
+    assert message.startswith("patch 0001-") and "(git am printed nothing)" in message
