@@ -79,23 +79,12 @@ static inline const char *abi_helper(const char *name)
 
 static inline int abi_create_path(const char *path, __u64 flags)
 {
-	struct spawn_template_create_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.execfd = -1;
-	a.filename = ABI_PTR(path);
-	return sys_spawn_template_create(&a, sizeof(a));
+	return spawn_template_create_path(path, flags);
 }
 
 static inline int abi_create_fd(int fd, __u64 flags)
 {
-	struct spawn_template_create_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.execfd = fd;
-	return sys_spawn_template_create(&a, sizeof(a));
+	return spawn_template_create_fd(fd, flags);
 }
 
 /* The probe, as a close-on-exec template; -1/errno on failure. */

@@ -122,23 +122,12 @@ static inline void life_write_file(struct __test_metadata *_metadata,
 
 static inline int life_create_path(const char *path, __u64 flags)
 {
-	struct spawn_template_create_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.execfd = -1;
-	a.filename = LIFE_PTR(path);
-	return sys_spawn_template_create(&a, sizeof(a));
+	return spawn_template_create_path(path, flags);
 }
 
 static inline int life_create_fd(int fd, __u64 flags)
 {
-	struct spawn_template_create_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.execfd = fd;
-	return sys_spawn_template_create(&a, sizeof(a));
+	return spawn_template_create_fd(fd, flags);
 }
 
 static inline pid_t life_spawn(int tfd, char *const argv[], char *const envp[],

@@ -55,23 +55,12 @@ static inline int sec_helper_path(const char *name, char *buf, size_t len)
 
 static inline int sec_create_path(const char *path, __u64 flags)
 {
-	struct spawn_template_create_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.execfd = -1;
-	a.filename = (__u64)(unsigned long)path;
-	return sys_spawn_template_create(&a, sizeof(a));
+	return spawn_template_create_path(path, flags);
 }
 
 static inline int sec_create_fd(int fd, __u64 flags)
 {
-	struct spawn_template_create_args a;
-
-	memset(&a, 0, sizeof(a));
-	a.flags = flags;
-	a.execfd = fd;
-	return sys_spawn_template_create(&a, sizeof(a));
+	return spawn_template_create_fd(fd, flags);
 }
 
 /*

@@ -109,6 +109,28 @@ static inline pid_t sys_spawn_template_spawn(int template_fd,
 	return syscall(__NR_spawn_template_spawn, template_fd, args, size);
 }
 
+/* A template of the file at an absolute path, or of an open fd. */
+static inline int spawn_template_create_path(const char *path, __u64 flags)
+{
+	struct spawn_template_create_args a = {
+		.flags = flags,
+		.execfd = -1,
+		.filename = (__u64)(unsigned long)path,
+	};
+
+	return sys_spawn_template_create(&a, sizeof(a));
+}
+
+static inline int spawn_template_create_fd(int fd, __u64 flags)
+{
+	struct spawn_template_create_args a = {
+		.flags = flags,
+		.execfd = fd,
+	};
+
+	return sys_spawn_template_create(&a, sizeof(a));
+}
+
 /*
  * True when the running kernel has no spawn templates. A NULL args pointer
  * with size 0 can only fail; ENOSYS is the one answer that means "absent".
