@@ -117,6 +117,31 @@ _BLOCK_END = re.compile(r"^(config|menuconfig|choice|endchoice|menu|endmenu|if|e
                         r"source|comment|mainmenu)\b")
 
 
+def _indent(line: str) -> int:
+    return len(line.expandtabs(8)) - len(line.lstrip())
+
+
+def without_help(lines: list[str]) -> list[str]:
+    """Kconfig lines with help text blanked: prose like "if you say Y"
+    must not open an `if` block or read as a `select`."""
+    out, help_indent, in_help = [], 0, False
+    for line in lines:
+        if in_help:
+            if not line.strip():
+                out.append("")
+                continue
+            if help_indent == 0:
+                help_indent = _indent(line)
+            if _indent(line) >= help_indent:
+                out.append("")
+                continue
+            in_help = False
+        out.append(line)
+        if line.strip() in ("help", "---help---"):
+            in_help, help_indent = True, 0
+    return out
+
+
 def parse_definition(lines: list[str], start: int, where: str,
                      enclosing: tuple[str, ...] = ()) -> Definition:
     depends, has_prompt = list(enclosing), False
@@ -146,7 +171,7 @@ def find_definitions(kconfig_files: Mapping[str, str], symbol: str) -> list[Defi
     pattern = re.compile(rf"^\s*(menu)?config\s+{re.escape(symbol)}\s*$")
     found = []
     for path, text in kconfig_files.items():
-        lines = text.splitlines()
+        lines = without_help(text.splitlines())
         blocks: list[list[str]] = []  # one list of conditions per open if/menu
         for i, line in enumerate(lines):
             stripped = line.strip()
@@ -172,7 +197,7 @@ def find_selectors(kconfig_files: Mapping[str, str], symbol: str) -> list[str]:
     found = []
     for text in kconfig_files.values():
         current = None
-        for line in text.splitlines():
+        for line in without_help(text.splitlines()):
             if m := define.match(line):
                 current = m.group(1)
             elif current and select.match(line):

@@ -9,8 +9,8 @@
  * - Landlock: a domain without the execute right for a file never gets it
  *   executed through a template, whatever the order of restricting,
  *   creating and passing the fd.
- * - AppArmor (not built in the reference config): the spawned child's
- *   label is the one execve gives.
+ * - AppArmor: a profile transition on exec gives the spawned child the
+ *   label execve gives, and an exec the profile denies exits 126.
  */
 #include <sys/mount.h>
 
@@ -400,29 +400,236 @@ TEST_F(landlock, restrict_in_child_with_fd)
 /* ------------------------------------------------------------------ */
 /* AppArmor                                                            */
 
-TEST(apparmor_label_as_execve)
+/*
+ * Two profiles, loaded for the test and removed after it. A forked child
+ * changes itself to st_caller, creates the templates and runs both probes
+ * through a template and through execve:
+ *   allowed: st_caller says "px -> st_child": the child must run as st_child;
+ *   denied:  st_caller has no x rule for it: exec is refused (EACCES), so
+ *            the spawned child exits 126 and execve fails the same way.
+ * The probes are static copies on a private tmpfs, so the rules need no
+ * library paths.
+ */
+#define AA_DIR "/tmp/st-apparmor"
+#define AA_CALLER "st_caller"
+#define AA_CHILD "st_child"
+#define AA_ALLOWED AA_DIR "/allowed"
+#define AA_DENIED AA_DIR "/denied"
+
+static const char aa_policy[] =
+	"profile " AA_CALLER " {\n"
+	"  /** rwmlk,\n"
+	"  " AA_ALLOWED " px -> " AA_CHILD ",\n"
+	"  capability, signal, ptrace, unix, mount, umount,\n"
+	"}\n"
+	"profile " AA_CHILD " {\n"
+	"  /** rwmlk,\n"
+	"  capability, signal, ptrace, unix,\n"
+	"}\n";
+
+static const char *const aa_parsers[] = {
+	"/usr/sbin/apparmor_parser", "/sbin/apparmor_parser",
+};
+
+/* Load (or with @remove, unload) aa_policy with apparmor_parser. */
+static int aa_parser(const char *parser, int remove)
 {
-	/* spec: spawn_template_spawn(): LSM hooks as for execveat(): the child's AppArmor label equals execve's */
-	static char *const attr_argv[] = { "probe", "attr", NULL };
-	char path[PATH_MAX], s_out[SEC_OUT_MAX], e_out[SEC_OUT_MAX];
-	int s_status, e_status, tfd;
+	int p[2], status;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (dup2(p[0], 0) < 0)
+			_exit(200);
+		execl(parser, parser, remove ? "-R" : "-r", "-K", "-q",
+		      (char *)NULL);
+		_exit(201);
+	}
+	close(p[0]);
+	if (write(p[1], aa_policy, sizeof(aa_policy) - 1) !=
+	    (ssize_t)sizeof(aa_policy) - 1)
+		return -1;
+	close(p[1]);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
+}
+
+/* Read this task's AppArmor label, without the trailing newline. */
+static int aa_current(char *buf, size_t len)
+{
+	int fd = open("/proc/self/attr/apparmor/current", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* What the confined caller saw, sent back to the test over a pipe. */
+struct aa_report {
+	char caller[64];
+	int create_allowed, create_denied;	/* 0 or errno */
+	int spawn_allowed, spawn_denied;	/* 0 or errno of the spawn */
+	int s_status[2], e_status[2];		/* allowed, denied */
+	char s_out[2][128], e_out[2][128];
+	char caller_after[64];
+};
+
+FIXTURE(apparmor) {
+	char parser[64];
+	int loaded;
+};
+
+FIXTURE_SETUP(apparmor)
+{
+	char helper[PATH_MAX];
+	unsigned int i;
+	int hfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	if (access("/sys/kernel/security/apparmor", F_OK) &&
-	    access("/sys/module/apparmor", F_OK))
-		SKIP(return, "AppArmor not enabled in this kernel");
-	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", path, sizeof(path)));
-	tfd = sec_create_path(path, 0);
-	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, sec_spawn_run(tfd, attr_argv, 0, s_out, sizeof(s_out),
-				   &s_status));
-	ASSERT_EQ(0, sec_exec_run(path, attr_argv, e_out, sizeof(e_out),
-				  &e_status));
-	ASSERT_EQ(0, s_status);
-	ASSERT_EQ(0, e_status);
-	ASSERT_EQ(0, strncmp(s_out, "attr=", 5));
-	ASSERT_STREQ(e_out, s_out);
-	close(tfd);
+	self->loaded = 0;
+	if (access("/sys/kernel/security/apparmor/profiles", F_OK))
+		SKIP(return, "AppArmor not enabled in this kernel (no %s)",
+		     "/sys/kernel/security/apparmor/profiles");
+	self->parser[0] = '\0';
+	for (i = 0; i < sizeof(aa_parsers) / sizeof(aa_parsers[0]); i++)
+		if (!access(aa_parsers[i], X_OK)) {
+			snprintf(self->parser, sizeof(self->parser), "%s",
+				 aa_parsers[i]);
+			break;
+		}
+	if (!self->parser[0])
+		SKIP(return, "apparmor_parser not installed (Debian: apparmor)");
+
+	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", helper, sizeof(helper)));
+	hfd = open(helper, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, hfd);
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	if (mkdir(AA_DIR, 0755))
+		ASSERT_EQ(EEXIST, errno);
+	ASSERT_EQ(0, mount("st_apparmor", AA_DIR, "tmpfs", 0, "mode=0755"));
+	ASSERT_EQ(0, sec_copy_file(hfd, AA_ALLOWED, 0755));
+	ASSERT_EQ(0, sec_copy_file(hfd, AA_DENIED, 0755));
+	close(hfd);
+	ASSERT_EQ(0, aa_parser(self->parser, 0));
+	self->loaded = 1;
+}
+
+FIXTURE_TEARDOWN(apparmor)
+{
+	if (self->loaded)
+		EXPECT_EQ(0, aa_parser(self->parser, 1));
+}
+
+static void aa_run(int tfd, const char *path, int *spawn_err, int *s_status,
+		   char *s_out, int *e_status, char *e_out)
+{
+	static char *const attr_argv[] = { "probe", "attr", NULL };
+	char out[SEC_OUT_MAX];
+
+	*spawn_err = 0;
+	if (tfd < 0 || sec_spawn_run(tfd, attr_argv, 0, out, sizeof(out),
+				     s_status))
+		*spawn_err = tfd < 0 ? EBADF : errno;
+	else
+		snprintf(s_out, 128, "%.*s", (int)strcspn(out, "\n"), out);
+	if (sec_exec_run(path, attr_argv, out, sizeof(out), e_status) == 0)
+		snprintf(e_out, 128, "%.*s", (int)strcspn(out, "\n"), out);
+}
+
+/* In a forked child: become st_caller, then template and exec both probes. */
+static void aa_confined_caller(struct aa_report *r)
+{
+	static const char change[] = "changeprofile " AA_CALLER;
+	const char *const paths[2] = { AA_ALLOWED, AA_DENIED };
+	int *const create[2] = { &r->create_allowed, &r->create_denied };
+	int *const spawn[2] = { &r->spawn_allowed, &r->spawn_denied };
+	int fd, i, tfd;
+
+	memset(r, 0, sizeof(*r));
+	fd = open("/proc/self/attr/apparmor/current", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, change, sizeof(change) - 1) < 0)
+		snprintf(r->caller, sizeof(r->caller), "change=%s", strerrorname_np(errno));
+	else if (aa_current(r->caller, sizeof(r->caller)))
+		snprintf(r->caller, sizeof(r->caller), "read=%s", strerrorname_np(errno));
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 2; i++) {
+		tfd = sec_create_path(paths[i], 0);
+		*create[i] = tfd < 0 ? errno : 0;
+		aa_run(tfd, paths[i], spawn[i], &r->s_status[i], r->s_out[i],
+		       &r->e_status[i], r->e_out[i]);
+		if (tfd >= 0)
+			close(tfd);
+	}
+	if (aa_current(r->caller_after, sizeof(r->caller_after)))
+		snprintf(r->caller_after, sizeof(r->caller_after), "read=%s",
+			 strerrorname_np(errno));
+}
+
+static void aa_report_from_child(struct __test_metadata *_metadata,
+				 struct aa_report *r)
+{
+	int p[2], status;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(p[0]);
+		aa_confined_caller(r);
+		_exit(write(p[1], r, sizeof(*r)) == sizeof(*r) ? 0 : 1);
+	}
+	close(p[1]);
+	ASSERT_EQ(sizeof(*r), read(p[0], r, sizeof(*r)));
+	close(p[0]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, status);
+	ASSERT_STREQ(AA_CALLER " (enforce)", r->caller);
+}
+
+TEST_F(apparmor, transition_as_execve)
+{
+	/* spec: spawn_template_spawn(): LSM hooks as for execveat(): an AppArmor "px ->" transition gives the spawned child the same label as execve, and the caller keeps its own */
+	struct aa_report r;
+
+	aa_report_from_child(_metadata, &r);
+	ASSERT_EQ(0, r.create_allowed);
+	ASSERT_EQ(0, r.spawn_allowed);
+	ASSERT_EQ(0, r.e_status[0]);
+	ASSERT_STREQ("attr=" AA_CHILD " (enforce)", r.e_out[0]);	/* control */
+	ASSERT_EQ(0, r.s_status[0]);
+	ASSERT_STREQ(r.e_out[0], r.s_out[0]);
+	ASSERT_STREQ(AA_CALLER " (enforce)", r.caller_after);
+}
+
+TEST_F(apparmor, denied_exec_exits_126)
+{
+	/* spec: spawn_template_spawn(): an exec the AppArmor profile denies fails in the child with EACCES: exit status 126, as execve's EACCES */
+	struct aa_report r;
+
+	aa_report_from_child(_metadata, &r);
+	/* creating opens the file for exec, which AppArmor leaves to exec */
+	ASSERT_EQ(0, r.create_denied);
+	ASSERT_EQ(0, r.spawn_denied);
+	ASSERT_TRUE(WIFEXITED(r.e_status[1]));
+	ASSERT_EQ(126, WEXITSTATUS(r.e_status[1]));	/* control */
+	ASSERT_TRUE(WIFEXITED(r.s_status[1]));
+	ASSERT_EQ(126, WEXITSTATUS(r.s_status[1]));
+	ASSERT_STREQ("", r.s_out[1]);
 }
 
 TEST_HARNESS_MAIN

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -168,6 +169,33 @@ static inline int sec_exec_run(const char *path, char *const argv[],
 	if (waitpid(pid, status, 0) != pid)
 		return -1;
 	return 0;
+}
+
+/*
+ * Copy the file open at @srcfd to a new root-owned @dst with @mode (set
+ * after the chown, which would clear S_ISUID). The writer is closed before
+ * anyone templates the copy (ETXTBSY otherwise).
+ */
+static inline int sec_copy_file(int srcfd, const char *dst, mode_t mode)
+{
+	struct stat st;
+	off_t off = 0;
+	int fd;
+
+	if (fstat(srcfd, &st))
+		return -1;
+	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (fd < 0)
+		return -1;
+	while (off < st.st_size)
+		if (sendfile(fd, srcfd, &off, st.st_size - off) <= 0) {
+			close(fd);
+			return -1;
+		}
+	close(fd);
+	if (chown(dst, 0, 0))
+		return -1;
+	return chmod(dst, mode);
 }
 
 /*

@@ -14,35 +14,11 @@
  *   /tmp/nosuid/{suid,sgid} the same on a tmpfs mounted nosuid.
  */
 #include <sys/mount.h>
-#include <sys/sendfile.h>
 #include <sys/xattr.h>
 #include <linux/capability.h>
 
 #include "kselftest_harness.h"
 #include "sec_util.h"
-
-static int copy_probe(int hfd, const char *dst, mode_t mode)
-{
-	struct stat st;
-	off_t off = 0;
-	int fd;
-
-	if (fstat(hfd, &st))
-		return -1;
-	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
-	if (fd < 0)
-		return -1;
-	while (off < st.st_size)
-		if (sendfile(fd, hfd, &off, st.st_size - off) <= 0) {
-			close(fd);
-			return -1;
-		}
-	/* close the writer before anyone templates the file (ETXTBSY) */
-	close(fd);
-	if (chown(dst, 0, 0))
-		return -1;
-	return chmod(dst, mode);	/* after chown, which clears S_ISUID */
-}
 
 static int set_fcap_net_raw(const char *path)
 {
@@ -149,16 +125,16 @@ FIXTURE_SETUP(secure)
 	ASSERT_EQ(0, unshare(CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("sec_tmp", "/tmp", "tmpfs", 0, "mode=0755"));
-	ASSERT_EQ(0, copy_probe(hfd, "/tmp/plain", 0755));
-	ASSERT_EQ(0, copy_probe(hfd, "/tmp/suid", 04755));
-	ASSERT_EQ(0, copy_probe(hfd, "/tmp/sgid", 02755));
-	ASSERT_EQ(0, copy_probe(hfd, "/tmp/fcap", 0755));
+	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/plain", 0755));
+	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/suid", 04755));
+	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/sgid", 02755));
+	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/fcap", 0755));
 	ASSERT_EQ(0, set_fcap_net_raw("/tmp/fcap"));
 	ASSERT_EQ(0, mkdir("/tmp/nosuid", 0755));
 	ASSERT_EQ(0, mount("sec_nosuid", "/tmp/nosuid", "tmpfs", MS_NOSUID,
 			   "mode=0755"));
-	ASSERT_EQ(0, copy_probe(hfd, "/tmp/nosuid/suid", 04755));
-	ASSERT_EQ(0, copy_probe(hfd, "/tmp/nosuid/sgid", 02755));
+	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/nosuid/suid", 04755));
+	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/nosuid/sgid", 02755));
 	close(hfd);
 }
 

@@ -107,3 +107,15 @@ def test_enclosing_if_counts_as_dependency() -> None:
         kconfig.verify({"CONFIG_LKDTM": "y"}, {"CONFIG_DEBUG_FS": "y"}, {"lib/K": text})
     (after,) = kconfig.find_definitions({"lib/K": text}, "AFTER")
     assert after.depends == ()
+
+
+def test_help_text_is_not_read_as_kconfig() -> None:
+    text = ("config PERF_EVENTS\n\tbool \"perf\"\n\thelp\n\t  Enable perf.\n\n"
+            "\t  if CGROUP_SCHED is set, read this\n\t  select NOTHING\n\n"
+            "config NEXT\n\tbool \"n\"\n\tselect PERF_EVENTS\n")
+    (perf,) = kconfig.find_definitions({"init/K": text}, "PERF_EVENTS")
+    assert perf.depends == ()
+    (nxt,) = kconfig.find_definitions({"init/K": text}, "NEXT")
+    assert nxt.depends == ()
+    assert kconfig.find_selectors({"init/K": text}, "NOTHING") == []
+    assert kconfig.find_selectors({"init/K": text}, "PERF_EVENTS") == ["NEXT"]
