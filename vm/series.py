@@ -1,7 +1,9 @@
 """Patch series: loading patches/<series>/<rev>/, and applying with git am.
 
 A series is applied in a scratch worktree, so a patch that does not apply
-leaves nothing behind. The applied result is a commit; the build tree is
+leaves nothing behind. That worktree is sparse: it holds only the files the
+series touches, so creating and resetting it costs seconds, not a checkout
+of the whole kernel. The applied result is a commit; the build tree is
 then moved to it with git checkout, which rewrites only the files that
 differ, so an edit to one patch rebuilds only what that patch touches.
 """
@@ -135,13 +137,43 @@ def _ref(source: KernelSource, series: Series) -> str:
     return f"refs/suite/applied/{digest(source.base, series.key)}"
 
 
-def _apply_worktree(source: KernelSource) -> Path:
-    """A scratch worktree for git am, parked at the pristine base."""
+_GIT_DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
+_PLAIN_DIFF_FILE = re.compile(r"^(?:---|\+\+\+) (\S[^\t\n]*)", re.M)
+
+
+def touched_paths(series: Series) -> tuple[str, ...] | None:
+    """Every path the series' diffs name, old and new; None when one cannot
+    be read safely (a quoted name), so that the whole tree is checked out."""
+    paths: set[str] = set()
+    for patch in series.patches:
+        if '"' in "".join(re.findall(r"^diff --git .*$", patch.text, re.M)):
+            return None
+        found = _GIT_DIFF_HEADER.findall(patch.text)
+        if found:
+            paths.update(p for pair in found for p in pair)
+            continue
+        for name in _PLAIN_DIFF_FILE.findall(patch.text):
+            name = name.strip()
+            if name.startswith('"'):
+                return None
+            if name != "/dev/null":
+                paths.add(name.split("/", 1)[1] if "/" in name else name)
+    return tuple(sorted(paths))
+
+
+def _apply_worktree(source: KernelSource, paths: tuple[str, ...] | None) -> Path:
+    """A scratch worktree for git am, holding only @paths (all if None)."""
     wt = source.repo.parent / (source.repo.name + ".apply")
     if not (wt / ".git").exists():
         shutil.rmtree(wt, ignore_errors=True)
         git(source.repo, "worktree", "prune", error=SeriesError)
-        git(source.repo, "worktree", "add", "-q", "--detach", str(wt), source.base,
+        git(source.repo, "worktree", "add", "-q", "--detach", "--no-checkout", str(wt),
+            source.base, error=SeriesError)
+    if paths is None:
+        git(wt, "sparse-checkout", "disable", error=SeriesError)
+    else:
+        # Anchored patterns: exactly these files, wherever a name repeats.
+        git(wt, "sparse-checkout", "set", "--no-cone", *("/" + p for p in paths),
             error=SeriesError)
     return wt
 
@@ -176,7 +208,7 @@ def apply(source: KernelSource, series: Series, progress: Progress) -> AppliedTr
         progress(f"series: warning: {series.title} is for {', '.join(series.bases)}, "
                  f"the tree is {source.version}")
     progress(f"series: applying {len(series.patches)} patches of {series.title} with git am")
-    wt = _apply_worktree(source)
+    wt = _apply_worktree(source, touched_paths(series))
     _reset(wt, source.base)
     with tempfile.TemporaryDirectory() as tmp:
         files = []

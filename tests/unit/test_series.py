@@ -121,3 +121,32 @@ def test_failure_without_output_still_names_the_first_patch(tmp_path: Path,
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     message = series.describe_failure(series.load(str(d)), "")
     assert message.startswith("patch 0001-") and "(git am printed nothing)" in message
+
+
+def test_apply_worktree_holds_only_what_the_series_touches(tmp_path: Path,
+                                                           mini_git_tree: Path,
+                                                           cache: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    src = source.from_tree(mini_git_tree, cache, silent)
+    loaded = series.load(str(d))
+    assert series.touched_paths(loaded) == ("fs/exec.c",)
+    series.apply(src, loaded, silent)
+    wt = src.repo.parent / (src.repo.name + ".apply")
+    present = sorted(str(p.relative_to(wt)) for p in wt.rglob("*")
+                     if p.is_file() and ".git" not in p.parts)
+    assert present == ["fs/exec.c"]
+
+
+def test_touched_paths_of_plain_and_quoted_diffs() -> None:
+    def one(text: str) -> series.Series:
+        return series.Series("s", "v", (), "", (series.Patch(Path("p"), "p", text),))
+
+    plain = "--- a/fs/exec.c\t2024-01-01\n+++ b/fs/exec.c\n@@ -1 +1 @@\n-x\n+y\n"
+    assert series.touched_paths(one(plain)) == ("fs/exec.c",)
+    created = "--- /dev/null\n+++ b/fs/new.c\n@@ -0,0 +1 @@\n+y\n"
+    assert series.touched_paths(one(created)) == ("fs/new.c",)
+    renamed = ("diff --git a/fs/old.c b/fs/new.c\nsimilarity index 90%\n"
+               "rename from fs/old.c\nrename to fs/new.c\n")
+    assert series.touched_paths(one(renamed)) == ("fs/new.c", "fs/old.c")
+    quoted = 'diff --git "a/fs/a b.c" "b/fs/a b.c"\n--- "a/fs/a b.c"\n'
+    assert series.touched_paths(one(quoted)) is None
