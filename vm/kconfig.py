@@ -118,7 +118,8 @@ _BLOCK_END = re.compile(r"^(config|menuconfig|choice|endchoice|menu|endmenu|if|e
 
 
 def _indent(line: str) -> int:
-    return len(line.expandtabs(8)) - len(line.lstrip())
+    """Width of the leading whitespace, tabs to 8 as the Kconfig lexer counts."""
+    return len(line[:len(line) - len(line.lstrip(" \t"))].expandtabs(8))
 
 
 def without_help(lines: list[str]) -> list[str]:
@@ -132,7 +133,7 @@ def without_help(lines: list[str]) -> list[str]:
                 continue
             if help_indent == 0:
                 help_indent = _indent(line)
-            if _indent(line) >= help_indent:
+            if help_indent > 0 and _indent(line) >= help_indent:
                 out.append("")
                 continue
             in_help = False

@@ -8,6 +8,7 @@ from vm.errors import HarnessError
 BUILD_TOOLS = {
     "git": "git", "make": "make", "gcc": "gcc", "flex": "flex", "bison": "bison",
     "bc": "bc", "rsync": "rsync", "tar": "tar", "xz": "xz-utils",
+    "lz4": "lz4",  # the base config compresses the kernel with LZ4
 }
 GUEST_TOOLS = {"vng": "virtme-ng (pip)", "qemu-system-x86_64": "qemu-system-x86",
                "udevadm": "udev"}

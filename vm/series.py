@@ -137,6 +137,7 @@ def _ref(source: KernelSource, series: Series) -> str:
     return f"refs/suite/applied/{digest(source.base, series.key)}"
 
 
+MAX_SPARSE_PATHS = 1000
 _GIT_DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 _PLAIN_DIFF_FILE = re.compile(r"^(?:---|\+\+\+) (\S[^\t\n]*)", re.M)
 
@@ -158,7 +159,8 @@ def touched_paths(series: Series) -> tuple[str, ...] | None:
                 return None
             if name != "/dev/null":
                 paths.add(name.split("/", 1)[1] if "/" in name else name)
-    return tuple(sorted(paths))
+    # Matching is files x patterns: past a few thousand, a full checkout is cheaper.
+    return tuple(sorted(paths)) if len(paths) <= MAX_SPARSE_PATHS else None
 
 
 def _apply_worktree(source: KernelSource, paths: tuple[str, ...] | None) -> Path:

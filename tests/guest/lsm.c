@@ -407,14 +407,15 @@ TEST_F(landlock, restrict_in_child_with_fd)
  *   allowed: st_caller says "px -> st_child": the child must run as st_child;
  *   denied:  st_caller has no x rule for it: exec is refused (EACCES), so
  *            the spawned child exits 126 and execve fails the same way.
- * The probes are static copies on a private tmpfs, so the rules need no
- * library paths.
+ * The probes are two copies of the static probe on a private tmpfs: two
+ * exec paths, one per rule, that nothing else on the system shares.
  */
 #define AA_DIR "/tmp/st-apparmor"
 #define AA_CALLER "st_caller"
 #define AA_CHILD "st_child"
 #define AA_ALLOWED AA_DIR "/allowed"
 #define AA_DENIED AA_DIR "/denied"
+#define AA_OUT_MAX 128
 
 static const char aa_policy[] =
 	"profile " AA_CALLER " {\n"
@@ -434,14 +435,17 @@ static const char *const aa_parsers[] = {
 /* Load (or with @remove, unload) aa_policy with apparmor_parser. */
 static int aa_parser(const char *parser, int remove)
 {
-	int p[2], status;
+	int p[2], status, written;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC))
 		return -1;
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
 		return -1;
+	}
 	if (pid == 0) {
 		if (dup2(p[0], 0) < 0)
 			_exit(200);
@@ -450,11 +454,15 @@ static int aa_parser(const char *parser, int remove)
 		_exit(201);
 	}
 	close(p[0]);
-	if (write(p[1], aa_policy, sizeof(aa_policy) - 1) !=
-	    (ssize_t)sizeof(aa_policy) - 1)
-		return -1;
+	/* a parser that died early must fail the load, not SIGPIPE the test */
+	signal(SIGPIPE, SIG_IGN);
+	written = write(p[1], aa_policy, sizeof(aa_policy) - 1) ==
+		  (ssize_t)sizeof(aa_policy) - 1;
+	signal(SIGPIPE, SIG_DFL);
 	close(p[1]);
 	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (!written)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1000;
 }
@@ -482,7 +490,7 @@ struct aa_report {
 	int create_allowed, create_denied;	/* 0 or errno */
 	int spawn_allowed, spawn_denied;	/* 0 or errno of the spawn */
 	int s_status[2], e_status[2];		/* allowed, denied */
-	char s_out[2][128], e_out[2][128];
+	char s_out[2][AA_OUT_MAX], e_out[2][AA_OUT_MAX];
 	char caller_after[64];
 };
 
@@ -503,12 +511,13 @@ FIXTURE_SETUP(apparmor)
 		SKIP(return, "AppArmor not enabled in this kernel (no %s)",
 		     "/sys/kernel/security/apparmor/profiles");
 	self->parser[0] = '\0';
-	for (i = 0; i < sizeof(aa_parsers) / sizeof(aa_parsers[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(aa_parsers); i++) {
 		if (!access(aa_parsers[i], X_OK)) {
 			snprintf(self->parser, sizeof(self->parser), "%s",
 				 aa_parsers[i]);
 			break;
 		}
+	}
 	if (!self->parser[0])
 		SKIP(return, "apparmor_parser not installed (Debian: apparmor)");
 
@@ -534,7 +543,7 @@ FIXTURE_TEARDOWN(apparmor)
 }
 
 static void aa_run(int tfd, const char *path, int *spawn_err, int *s_status,
-		   char *s_out, int *e_status, char *e_out)
+		   char s_out[AA_OUT_MAX], int *e_status, char e_out[AA_OUT_MAX])
 {
 	static char *const attr_argv[] = { "probe", "attr", NULL };
 	char out[SEC_OUT_MAX];
@@ -544,9 +553,9 @@ static void aa_run(int tfd, const char *path, int *spawn_err, int *s_status,
 				     s_status))
 		*spawn_err = tfd < 0 ? EBADF : errno;
 	else
-		snprintf(s_out, 128, "%.*s", (int)strcspn(out, "\n"), out);
+		snprintf(s_out, AA_OUT_MAX, "%.*s", (int)strcspn(out, "\n"), out);
 	if (sec_exec_run(path, attr_argv, out, sizeof(out), e_status) == 0)
-		snprintf(e_out, 128, "%.*s", (int)strcspn(out, "\n"), out);
+		snprintf(e_out, AA_OUT_MAX, "%.*s", (int)strcspn(out, "\n"), out);
 }
 
 /* In a forked child: become st_caller, then template and exec both probes. */

@@ -187,11 +187,12 @@ static inline int sec_copy_file(int srcfd, const char *dst, mode_t mode)
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
 	if (fd < 0)
 		return -1;
-	while (off < st.st_size)
+	while (off < st.st_size) {
 		if (sendfile(fd, srcfd, &off, st.st_size - off) <= 0) {
 			close(fd);
 			return -1;
 		}
+	}
 	close(fd);
 	if (chown(dst, 0, 0))
 		return -1;

@@ -119,3 +119,14 @@ def test_help_text_is_not_read_as_kconfig() -> None:
     assert nxt.depends == ()
     assert kconfig.find_selectors({"init/K": text}, "NOTHING") == []
     assert kconfig.find_selectors({"init/K": text}, "PERF_EVENTS") == ["NEXT"]
+
+
+def test_help_ends_like_the_kconfig_lexer_ends_it() -> None:
+    # A tab inside the first help line does not widen the help's indent;
+    # an empty help block ends at the next line in column 0.
+    text = ("config A\n\tbool \"a\"\n\thelp\n\t  Table:\tcolumns\n"
+            "\t  if you say Y here\n\nconfig B\n\tbool \"b\"\n\thelp\n\n"
+            "config C\n\tbool \"c\"\n")
+    (a,) = kconfig.find_definitions({"K": text}, "A")
+    assert a.depends == ()
+    assert len(kconfig.find_definitions({"K": text}, "C")) == 1
