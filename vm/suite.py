@@ -4,6 +4,7 @@ Each step runs once, when first needed, and remembers its result, so that
 host-only runs never build a kernel and guest runs build and boot once.
 """
 
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -142,8 +143,19 @@ class Suite:
 
     def run_check(self, binary: Path, name: str) -> Outcome:
         outcome = run_check(self.guest(), binary, name, self.options.check_timeout)
+        self._keep_output(f"{binary.stem}.{name}", outcome)
         self._after(outcome)
         return outcome
+
+    def _keep_output(self, label: str, outcome: Outcome) -> None:
+        """Every check's KTAP output, passed ones too: their TH_LOG figures
+        (memory before and after, counts) are part of the record."""
+        out_dir = self.run_dir / "checks"
+        out_dir.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]", "_", label)
+        (out_dir / f"{name}.log").write_text(
+            f"# {label}: {outcome.verdict.name.lower()} in {outcome.seconds:.1f} s\n"
+            + outcome.output)
 
     def _after(self, outcome: Outcome) -> None:
         self.summary.timings["checks"] = self.summary.timings.get("checks", 0.0) + outcome.seconds
