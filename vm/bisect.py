@@ -1,0 +1,67 @@
+"""Build a series one patch at a time: is every prefix of it bisectable?
+
+    python3 -m vm.bisect [--series DIR|MBOX] [--kconfig NAME ...] [--kernel-tree PATH]
+
+Applies patches 1..k for each k and builds each result with the same
+config as a run, in the suite's cache (ccache keeps the later steps
+incremental). Prints one line per patch and stops at the first one that
+does not apply, configure or build, naming it.
+"""
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from vm import build, kconfig, series, source
+from vm.cachelock import locked
+from vm.errors import HarnessError
+from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, cache_dir
+
+
+def log(message: str) -> None:
+    print(f"[bisect] {message}", file=sys.stderr, flush=True)
+
+
+def build_prefixes(full: series.Series, tree: Path | None,
+                   fragments: tuple[str, ...], log_dir: Path) -> int:
+    cache = cache_dir()
+    with locked(cache, log):
+        src = source.resolve(tree, cache, log)
+        frags = kconfig.load_fragments(fragments)
+        for k, patch in enumerate(full.patches, 1):
+            prefix = replace(full, patches=full.patches[:k])
+            start = time.monotonic()
+            try:
+                applied = series.apply(src, prefix, log)
+                series.checkout(applied)
+                configured = build.configure(applied, frags, log)
+                build.build(applied, configured, log_dir / f"build-{k:02d}.log", log,
+                            ccache_dir=cache / "ccache")
+            except HarnessError as e:
+                print(f"{k}/{len(full.patches)} {patch.label}: FAILED\n  {e}")
+                return 1
+            print(f"{k}/{len(full.patches)} {patch.label}: builds "
+                  f"({time.monotonic() - start:.0f} s)", flush=True)
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--series", default=str(DEFAULT_SERIES))
+    parser.add_argument("--kconfig", action="append", default=[])
+    parser.add_argument("--kernel-tree", type=Path)
+    args = parser.parse_args()
+    log_dir = DEFAULT_RESULTS_DIR / ("bisect-" + time.strftime("%Y%m%d-%H%M%S"))
+    log_dir.mkdir(parents=True)
+    full = series.load(args.series)
+    if not full.patches:
+        raise SystemExit("--series none: nothing to bisect")
+    sys.exit(build_prefixes(full, args.kernel_tree,
+                            kconfig.DEFAULT_FRAGMENTS + tuple(args.kconfig), log_dir))
+
+
+if __name__ == "__main__":
+    main()
