@@ -39,10 +39,9 @@ def timed(fn: Callable[[], object]) -> float:
 def prepare(cache: Path, series_dir: Path, run_dir: Path) -> build.Built:
     """source -> series -> config -> build, as a run does it."""
     src = source.resolve(None, cache, log)
-    tree = series.apply(src, series.load(str(series_dir)), log)
-    series.checkout(tree)
-    configured = build.configure(tree, kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS), log)
-    return build.build(tree, configured, run_dir / "build.log", log, ccache_dir=cache / "ccache")
+    return build.build_series(src, series.load(str(series_dir)),
+                              kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS),
+                              run_dir / "build.log", log, ccache_dir=cache / "ccache")
 
 
 def edit_one_c_hunk(src_dir: Path, dst_dir: Path) -> str:

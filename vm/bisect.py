@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from vm import build, kconfig, series, source
+from vm import build, kconfig, preflight, series, source
 from vm.cachelock import locked
 from vm.errors import HarnessError
 from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, cache_dir
@@ -27,6 +27,7 @@ def log(message: str) -> None:
 def build_prefixes(full: series.Series, tree: Path | None,
                    fragments: tuple[str, ...], log_dir: Path) -> int:
     cache = cache_dir()
+    preflight.require(preflight.BUILD_TOOLS, "build the kernel")
     with locked(cache, log):
         src = source.resolve(tree, cache, log)
         frags = kconfig.load_fragments(fragments)
@@ -34,11 +35,8 @@ def build_prefixes(full: series.Series, tree: Path | None,
             prefix = replace(full, patches=full.patches[:k])
             start = time.monotonic()
             try:
-                applied = series.apply(src, prefix, log)
-                series.checkout(applied)
-                configured = build.configure(applied, frags, log)
-                build.build(applied, configured, log_dir / f"build-{k:02d}.log", log,
-                            ccache_dir=cache / "ccache")
+                build.build_series(src, prefix, frags, log_dir / f"build-{k:02d}.log", log,
+                                   ccache_dir=cache / "ccache")
             except HarnessError as e:
                 print(f"{k}/{len(full.patches)} {patch.label}: FAILED\n  {e}")
                 return 1

@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vm import kconfig
+from vm import kconfig, series
 from vm.errors import BuildError, ConfigError
 from vm.paths import digest
 from vm.progress import Progress
-from vm.series import AppliedTree
+from vm.series import AppliedTree, Series
+from vm.source import KernelSource
 
 CONFIG_STAMP = ".suite-config-key"
 BUILD_STAMP = ".suite-build-key"
@@ -172,3 +173,13 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     stamp.write_text(key + "\n")
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled)")
     return Built(tree, configured, skipped=False, seconds=seconds)
+
+
+def build_series(src: KernelSource, chosen: Series, fragments: tuple[kconfig.Fragment, ...],
+                 log_path: Path, progress: Progress, ccache_dir: Path) -> Built:
+    """The whole way from a source and a series to a kernel, each step cached:
+    git am, move the build tree there, configure, build."""
+    tree = series.apply(src, chosen, progress)
+    series.checkout(tree)
+    configured = configure(tree, fragments, progress)
+    return build(tree, configured, log_path, progress, ccache_dir=ccache_dir)

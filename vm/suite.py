@@ -75,12 +75,9 @@ class Suite:
         if opts.no_build:
             built = self._last_build(src, chosen)
         else:
-            fragments = kconfig.load_fragments(opts.kconfigs)
-            tree = series.apply(src, chosen, self.progress)
-            series.checkout(tree)
-            configured = build.configure(tree, fragments, self.progress)
-            built = build.build(tree, configured, self.run_dir / "build.log", self.progress,
-                                ccache_dir=self.cache / "ccache")
+            built = build.build_series(src, chosen, kconfig.load_fragments(opts.kconfigs),
+                                       self.run_dir / "build.log", self.progress,
+                                       ccache_dir=self.cache / "ccache")
         self.summary.kernel = f"{src.version} from {src.origin}"
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)

@@ -429,13 +429,13 @@ TEST(cloexec_set)
 	int t, fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	t = abi_create_path(probe(), SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	t = spawn_template_create_path(probe(), SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, t);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(t, F_GETFD) & FD_CLOEXEC);
 	close(t);
 	fd = open(probe(), O_RDONLY);
 	ASSERT_LE(0, fd);
-	t = abi_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	t = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, t);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(t, F_GETFD) & FD_CLOEXEC);
 	close(t);
@@ -448,14 +448,14 @@ TEST(cloexec_unset)
 	int t, fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	t = abi_create_path(probe(), 0);
+	t = spawn_template_create_path(probe(), 0);
 	ASSERT_LE(0, t);
 	ASSERT_EQ(0, fcntl(t, F_GETFD) & FD_CLOEXEC);
 	close(t);
 	/* Even when the execfd itself is close-on-exec. */
 	fd = open(probe(), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	t = abi_create_fd(fd, 0);
+	t = spawn_template_create_fd(fd, 0);
 	ASSERT_LE(0, t);
 	ASSERT_EQ(0, fcntl(t, F_GETFD) & FD_CLOEXEC);
 	close(t);
@@ -474,7 +474,7 @@ TEST(anon_inode_name)
 	fd = open(probe(), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 2; i++) {
-		t = i ? abi_create_fd(fd, 0) : abi_create_path(probe(), 0);
+		t = i ? spawn_template_create_fd(fd, 0) : spawn_template_create_path(probe(), 0);
 		ASSERT_LE(0, t);
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", t);
 		n = readlink(link, target, sizeof(target) - 1);

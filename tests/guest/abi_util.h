@@ -77,16 +77,6 @@ static inline const char *abi_helper(const char *name)
 	return path;
 }
 
-static inline int abi_create_path(const char *path, __u64 flags)
-{
-	return spawn_template_create_path(path, flags);
-}
-
-static inline int abi_create_fd(int fd, __u64 flags)
-{
-	return spawn_template_create_fd(fd, flags);
-}
-
 /* The probe, as a close-on-exec template; -1/errno on failure. */
 static inline int abi_probe_template(void)
 {
@@ -96,7 +86,7 @@ static inline int abi_probe_template(void)
 		errno = ENOENT;
 		return -1;
 	}
-	return abi_create_path(p, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	return spawn_template_create_path(p, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 }
 
 static inline void abi_spawn_args(struct spawn_template_spawn_args *a,

@@ -185,7 +185,7 @@ TEST_F(st, open_eacces)
 	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
 	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
 	/* A template made by these credentials, of a file 65534 may run. */
-	t = abi_create_path("/usr/bin/true", SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	t = spawn_template_create_path("/usr/bin/true", SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, t) TH_LOG("template of /usr/bin/true: errno %d", errno);
 	ASSERT_EQ(-1, open(secret, O_RDONLY));
 	ASSERT_EQ(EACCES, errno);

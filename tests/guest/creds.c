@@ -24,7 +24,7 @@ static int probe_template(struct __test_metadata *_metadata, char *path,
 
 	if (sec_helper_path("helper_sec_probe", path, len))
 		return -1;
-	tfd = sec_create_path(path, flags);
+	tfd = spawn_template_create_path(path, flags);
 	return tfd;
 }
 
@@ -244,7 +244,7 @@ static void try_and_recreate(int tfd, const char *path, struct report *r)
 	r->spawn_ret = sec_spawn(tfd, probe_argv, -1, 0);
 	r->spawn_errno = errno;
 	r->no_children = sec_no_children();
-	own = sec_create_path(path, 0);
+	own = spawn_template_create_path(path, 0);
 	if (own < 0) {
 		r->own_tfd_errno = errno;
 		return;
@@ -352,7 +352,7 @@ TEST(scm_rights_receiver_refused)
 		try_and_recreate(fd, path, &r);
 		_exit(write(sv[1], &r, sizeof(r)) == sizeof(r) ? 0 : 1);
 	}
-	tfd = sec_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, send_fd(sv[0], tfd));
 	ASSERT_EQ(sizeof(r), read(sv[0], &r, sizeof(r)));

@@ -40,16 +40,16 @@ TEST(create_on_noexec_mount_eacces)
 	life_scratch(_metadata, MS_NOEXEC);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
 
-	ASSERT_EQ(-1, life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EACCES, errno);
 	fd = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(-1, life_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EACCES, errno);
 
 	/* Control: the same file on the same mount, now exec: accepted. */
 	ASSERT_EQ(0, mount(NULL, LIFE_DIR, NULL, MS_REMOUNT | MS_BIND, NULL));
-	tfd = life_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create after remount exec: %m");
 	ASSERT_EQ(0, life_run(tfd, life_exit0));
 	close(tfd);
@@ -81,11 +81,11 @@ static int create_by(const FIXTURE_VARIANT(stale) *variant, const char *path)
 	int fd, tfd, e;
 
 	if (!variant->by_fd)
-		return life_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+		return spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	tfd = life_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	e = errno;
 	close(fd);
 	errno = e;
@@ -209,7 +209,7 @@ TEST(rename_replace_path_estale)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, life_run(tfd, life_exit0));
 
@@ -222,7 +222,7 @@ TEST(rename_replace_path_estale)
 	close(tfd);
 
 	/* A new template for the path runs the new file. */
-	tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
 	ASSERT_EQ((unsigned long long)ino_of(LIFE_PROBE),
@@ -238,7 +238,7 @@ TEST(rename_away_path_estale)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, life_run(tfd, life_exit0));
 	ASSERT_EQ(0, rename(LIFE_PROBE, LIFE_DIR "/elsewhere"));
@@ -263,12 +263,12 @@ TEST(create_while_open_for_write_etxtbsy)
 	ASSERT_LE(0, w);
 	r = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(-1, life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(ETXTBSY, errno);
-	ASSERT_EQ(-1, life_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(ETXTBSY, errno);
 	close(w);
-	tfd = life_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create after the writer closed: %m");
 	close(tfd);
 	close(r);
@@ -303,10 +303,10 @@ FIXTURE_SETUP(pin)
 		int fd = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
 
 		ASSERT_LE(0, fd);
-		self->tfd = life_create_fd(fd, 0);
+		self->tfd = spawn_template_create_fd(fd, 0);
 		close(fd);	/* the template is now the only reference */
 	} else {
-		self->tfd = life_create_path(LIFE_PROBE, 0);
+		self->tfd = spawn_template_create_path(LIFE_PROBE, 0);
 	}
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 }
@@ -487,7 +487,7 @@ static void assert_create_fd_fails(struct __test_metadata *_metadata, int fd,
 				   int err)
 {
 	ASSERT_LE(0, fd) TH_LOG("setup open: %m");
-	ASSERT_EQ(-1, life_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(err, errno);
 	close(fd);
 }
@@ -495,7 +495,7 @@ static void assert_create_fd_fails(struct __test_metadata *_metadata, int fd,
 static void assert_create_path_fails(struct __test_metadata *_metadata,
 				     const char *path, int err)
 {
-	ASSERT_EQ(-1, life_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(err, errno);
 }
 
@@ -575,7 +575,7 @@ TEST(execfd_o_path_ebadf)
 	/* Control: the same file opened for reading is accepted. */
 	fd = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	tfd = life_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	close(tfd);
 	close(fd);
@@ -661,7 +661,7 @@ TEST(memfd_open_for_write_etxtbsy)
 	if (mfd == -2)
 		SKIP(return, "vm.memfd_noexec forbids executable memfds");
 
-	tfd = life_create_fd(mfd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(mfd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	EXPECT_EQ(-1, tfd) TH_LOG("writable memfd accepted: its fd can still write the pinned file");
 	EXPECT_EQ(ETXTBSY, errno);
 	if (tfd >= 0)
@@ -690,7 +690,7 @@ TEST(memfd_readonly_reopen_execfd_pinned)
 	ASSERT_LE(0, ro);
 	ASSERT_EQ(0, close(mfd));
 
-	tfd = life_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create from read-only memfd: %m");
 	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
 	TH_LOG("memfd child: exe=%s", life_kv(report, "exe") ?: "?");
@@ -711,19 +711,30 @@ static int create_origin(int by_fd, const char *path)
 	int fd, tfd;
 
 	if (!by_fd)
-		return life_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+		return spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	tfd = life_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	close(fd);
 	return tfd;
+}
+
+/* Run the probe's "report" from a template of the given origin into report. */
+static void report_by_origin(struct __test_metadata *_metadata, int by_fd,
+			     char *const argv[])
+{
+	int tfd = create_origin(by_fd, LIFE_PROBE);
+
+	ASSERT_LE(0, tfd) TH_LOG("origin %s", by_fd ? "execfd" : "path");
+	ASSERT_EQ(0, life_report(tfd, argv, NULL, report, sizeof(report)));
+	close(tfd);
 }
 
 TEST(child_comm_is_basename)
 {
 	/* reference choice: the child's comm is the executable's base name (path and execfd origins) */
-	int by_fd, tfd;
+	int by_fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
@@ -731,12 +742,9 @@ TEST(child_comm_is_basename)
 	for (by_fd = 0; by_fd < 2; by_fd++) {
 		static char *const argv[] = { "not-the-name", "report", NULL };
 
-		tfd = create_origin(by_fd, LIFE_PROBE);
-		ASSERT_LE(0, tfd);
-		ASSERT_EQ(0, life_report(tfd, argv, NULL, report, sizeof(report)));
+		report_by_origin(_metadata, by_fd, argv);
 		ASSERT_STREQ("lprobe", life_kv(report, "comm") ?: "(none)")
 			TH_LOG("origin %s", by_fd ? "execfd" : "path");
-		close(tfd);
 	}
 }
 
@@ -749,7 +757,7 @@ TEST(child_comm_long_name_truncated)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, path, 0755);
-	tfd = life_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
 	ASSERT_STREQ("probe_with_a_lo", life_kv(report, "comm") ?: "(none)");
@@ -759,21 +767,17 @@ TEST(child_comm_long_name_truncated)
 TEST(child_exe_is_templated_file)
 {
 	/* reference choice: /proc/PID/exe of the child is the templated file (path and execfd origins) */
-	int by_fd, tfd;
+	int by_fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
 	for (by_fd = 0; by_fd < 2; by_fd++) {
-		tfd = create_origin(by_fd, LIFE_PROBE);
-		ASSERT_LE(0, tfd);
-		ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report,
-					 sizeof(report)));
+		report_by_origin(_metadata, by_fd, life_report_argv);
 		ASSERT_STREQ(LIFE_PROBE, life_kv(report, "exe") ?: "(none)")
 			TH_LOG("origin %s", by_fd ? "execfd" : "path");
 		ASSERT_EQ((unsigned long long)ino_of(LIFE_PROBE),
 			  strtoull(life_kv(report, "exe_ino") ?: "0", NULL, 10));
-		close(tfd);
 	}
 }
 
@@ -787,7 +791,7 @@ TEST(child_argv_envp_are_callers)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, life_report(tfd, argv, envp, report, sizeof(report)));
 	ASSERT_STREQ("3", life_kv(report, "argc") ?: "(none)");
@@ -800,7 +804,7 @@ TEST(child_argv_envp_are_callers)
 TEST(child_execfn_present)
 {
 	/* spec: spawn_template_spawn(): exec through the normal binary handler, so the ELF auxv carries AT_EXECFN; its value is a reference choice (logged) */
-	int by_fd, tfd;
+	int by_fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
@@ -808,35 +812,27 @@ TEST(child_execfn_present)
 	for (by_fd = 0; by_fd < 2; by_fd++) {
 		const char *fn;
 
-		tfd = create_origin(by_fd, LIFE_PROBE);
-		ASSERT_LE(0, tfd);
-		ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report,
-					 sizeof(report)));
+		report_by_origin(_metadata, by_fd, life_report_argv);
 		fn = life_kv(report, "execfn");
 		ASSERT_NE(NULL, fn);
 		ASSERT_STRNE("(null)", fn);
 		ASSERT_STRNE("", fn);
 		TH_LOG("origin %s: AT_EXECFN=%s", by_fd ? "execfd" : "path", fn);
-		close(tfd);
 	}
 }
 
 TEST(child_execfn_is_file_path)
 {
 	/* reference choice: AT_EXECFN is the templated file's path (the path given, or the execfd's file path), not /dev/fd/N; not in the spec text */
-	int by_fd, tfd;
+	int by_fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
 	for (by_fd = 0; by_fd < 2; by_fd++) {
-		tfd = create_origin(by_fd, LIFE_PROBE);
-		ASSERT_LE(0, tfd);
-		ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report,
-					 sizeof(report)));
+		report_by_origin(_metadata, by_fd, life_report_argv);
 		ASSERT_STREQ(LIFE_PROBE, life_kv(report, "execfn") ?: "(none)")
 			TH_LOG("origin %s", by_fd ? "execfd" : "path");
-		close(tfd);
 	}
 }
 

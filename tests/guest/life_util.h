@@ -120,16 +120,6 @@ static inline void life_write_file(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, close(fd));
 }
 
-static inline int life_create_path(const char *path, __u64 flags)
-{
-	return spawn_template_create_path(path, flags);
-}
-
-static inline int life_create_fd(int fd, __u64 flags)
-{
-	return spawn_template_create_fd(fd, flags);
-}
-
 static inline pid_t life_spawn(int tfd, char *const argv[], char *const envp[],
 			       const struct spawn_template_action *acts,
 			       size_t nacts, __u64 flags, int *pidfd)

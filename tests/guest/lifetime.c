@@ -49,7 +49,7 @@ static int setup_probe_template(struct __test_metadata *_metadata)
 
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	return tfd;
 }
 
@@ -107,7 +107,7 @@ TEST(rlimit_nproc_eagain)
 	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
 	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
 	/* Created by the unprivileged credentials that will spawn. */
-	tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create as 65534: %m");
 	ASSERT_EQ(0, life_run(tfd, life_exit0));
 
@@ -175,7 +175,7 @@ FIXTURE_SETUP(pids)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	self->tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	self->tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, self->tfd);
 
 	ASSERT_EQ(0, mkdir(CG_MNT, 0755));
@@ -301,7 +301,7 @@ static pid_t start_blocked_spawner(struct __test_metadata *_metadata,
 
 		close(marker_r);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+		tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 		if (tfd < 0)
 			_exit(10);
 		act = life_act(SPAWN_TEMPLATE_ACTION_OPEN, 0, AT_FDCWD, 5, &op);

@@ -201,7 +201,7 @@ TEST_F_TIMEOUT(hooks, same_hooks_as_execve, 60)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", path, sizeof(path)));
-	tfd = sec_create_path(path, 0);
+	tfd = spawn_template_create_path(path, 0);
 	ASSERT_LE(0, tfd);
 
 	/* start from an empty buffer */
@@ -263,8 +263,8 @@ static void template_outcome_fd(const char *path, int execfd, int tfd,
 	int status, own = -1;
 
 	if (tfd < 0) {
-		own = tfd = execfd >= 0 ? sec_create_fd(execfd, 0) :
-					  sec_create_path(path, 0);
+		own = tfd = execfd >= 0 ? spawn_template_create_fd(execfd, 0) :
+					  spawn_template_create_path(path, 0);
 		if (tfd < 0) {
 			snprintf(res, len, "create=%s", strerrorname_np(errno));
 			return;
@@ -353,7 +353,7 @@ TEST_F(landlock, create_then_restrict)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = sec_create_path(self->path, 0);
+	tfd = spawn_template_create_path(self->path, 0);
 	ASSERT_LE(0, tfd);
 	template_outcome(self->path, tfd, res, sizeof(res));
 	ASSERT_STREQ("ran", res);	/* control */
@@ -372,7 +372,7 @@ TEST_F(landlock, restrict_in_child_with_fd)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = sec_create_path(self->path, 0);
+	tfd = spawn_template_create_path(self->path, 0);
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
@@ -576,7 +576,7 @@ static void aa_confined_caller(struct aa_report *r)
 	if (fd >= 0)
 		close(fd);
 	for (i = 0; i < 2; i++) {
-		tfd = sec_create_path(paths[i], 0);
+		tfd = spawn_template_create_path(paths[i], 0);
 		*create[i] = tfd < 0 ? errno : 0;
 		aa_run(tfd, paths[i], spawn[i], &r->s_status[i], r->s_out[i],
 		       &r->e_status[i], r->e_out[i]);

@@ -27,7 +27,7 @@ FIXTURE_SETUP(reuse)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	life_scratch(_metadata, 0);
 	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	self->tfd = life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	self->tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 }
 
@@ -261,8 +261,9 @@ TEST_F_TIMEOUT(reuse, templates_until_emfile, 300)
 	fd0 = life_fd_count();
 
 	for (;;) {
-		int fd = (n & 1) ? life_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC)
-				 : life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+		__u64 fl = SPAWN_TEMPLATE_CREATE_CLOEXEC;
+		int fd = (n & 1) ? spawn_template_create_fd(ro, fl)
+				 : spawn_template_create_path(LIFE_PROBE, fl);
 
 		if (fd < 0)
 			break;
@@ -281,9 +282,9 @@ TEST_F_TIMEOUT(reuse, templates_until_emfile, 300)
 	for (i = 0; i < 1100; i++)
 		ASSERT_LE(0, fcntl(i, F_GETFD)) TH_LOG("fd %d free at EMFILE", i);
 	/* Both origins hit the same clean limit. */
-	ASSERT_EQ(-1, life_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EMFILE, errno);
-	ASSERT_EQ(-1, life_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EMFILE, errno);
 
 	for (i = 0; i < n; i++)

@@ -54,16 +54,6 @@ static inline int sec_helper_path(const char *name, char *buf, size_t len)
 	return 0;
 }
 
-static inline int sec_create_path(const char *path, __u64 flags)
-{
-	return spawn_template_create_path(path, flags);
-}
-
-static inline int sec_create_fd(int fd, __u64 flags)
-{
-	return spawn_template_create_fd(fd, flags);
-}
-
 /*
  * Spawn from @tfd with @argv and an empty environment. When @outfd >= 0 it
  * becomes the child's stdout (DUP2 action). Returns the pid or -1/errno;

@@ -59,7 +59,7 @@ static int probe_template(char *path, size_t len)
 {
 	if (sec_helper_path("helper_sec_probe", path, len))
 		return -1;
-	return sec_create_path(path, 0);
+	return spawn_template_create_path(path, 0);
 }
 
 TEST(exec_denylist_does_not_deny_spawn)
@@ -150,7 +150,7 @@ TEST(create_syscall_denied)
 	tfd = probe_template(path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, deny_syscalls(nrs, 1));
-	ASSERT_EQ(-1, sec_create_path(path, 0));
+	ASSERT_EQ(-1, spawn_template_create_path(path, 0));
 	ASSERT_EQ(EPERM, errno);
 	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
 	ASSERT_EQ(0, status);

@@ -162,7 +162,7 @@ TEST_F(secure, same_as_execve)
 		ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 	}
 
-	tfd = sec_create_path(variant->file, 0);
+	tfd = spawn_template_create_path(variant->file, 0);
 	ASSERT_LE(0, tfd) TH_LOG("create %s: errno %d", variant->file, errno);
 	ASSERT_EQ(0, sec_spawn_run(tfd, argv, 0, s_out, sizeof(s_out),
 				   &s_status)) TH_LOG("spawn: errno %d", errno);
