@@ -13,6 +13,7 @@ def run(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     error: type[HarnessError] = HarnessError,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run cmd, capturing output; on failure raise `error` with its stderr."""
     try:
@@ -20,6 +21,7 @@ def run(
             list(cmd),
             cwd=cwd,
             env=dict(env) if env is not None else None,
+            input=stdin,
             capture_output=True,
             text=True,
             errors="replace",
@@ -38,7 +40,7 @@ def run(
 
 def git(repo: Path, *args: str, check: bool = True,
         error: type[HarnessError] = HarnessError,
-        extra_env: Mapping[str, str] | None = None) -> str:
+        extra_env: Mapping[str, str] | None = None, stdin: str | None = None) -> str:
     """Run a git command in repo and return its stripped stdout."""
     env = {
         **(extra_env or {}),
@@ -52,4 +54,4 @@ def git(repo: Path, *args: str, check: bool = True,
         "LC_ALL": "C",
     }
     return run(["git", "-c", "safe.directory=*", "-C", str(repo), *args], env=env, check=check,
-               error=error).stdout.strip()
+               error=error, stdin=stdin).stdout.strip()

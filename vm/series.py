@@ -1,10 +1,11 @@
 """Patch series: loading patches/<series>/<rev>/, and applying with git am.
 
 A series is applied in a scratch worktree, so a patch that does not apply
-leaves nothing behind. That worktree is sparse: it holds only the files the
-series touches, so creating and resetting it costs seconds, not a checkout
-of the whole kernel. The applied result is a commit; the build tree is
-then moved to it with git checkout, which rewrites only the files that
+leaves nothing behind. git am runs on a narrow copy of the base that holds
+only the files the series touches: setting it up costs a second, not a
+checkout of the whole kernel, and only those files' blobs need storing.
+What git am changed is then grafted onto the full base, and the build tree
+is moved there with git checkout, which rewrites only the files that
 differ, so an edit to one patch rebuilds only what that patch touches.
 """
 
@@ -21,7 +22,7 @@ from vm.errors import SeriesError
 from vm.paths import digest
 from vm.proc import git, run
 from vm.progress import Progress
-from vm.source import KernelSource
+from vm.source import KernelSource, ensure_blobs, tree_entries
 
 SERIES_YAML = "series.yaml"
 YAML_KEYS = {"name": str, "revision": str, "base": list, "description": str}
@@ -137,14 +138,15 @@ def _ref(source: KernelSource, series: Series) -> str:
     return f"refs/suite/applied/{digest(source.base, series.key)}"
 
 
-MAX_SPARSE_PATHS = 1000
 _GIT_DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 _PLAIN_DIFF_FILE = re.compile(r"^(?:---|\+\+\+) (\S[^\t\n]*)", re.M)
+_NOT_IN_INDEX = re.compile(r"^error: (.+): does not exist in index$", re.M)
+ZERO_OID = "0" * 40
 
 
 def touched_paths(series: Series) -> tuple[str, ...] | None:
     """Every path the series' diffs name, old and new; None when one cannot
-    be read safely (a quoted name), so that the whole tree is checked out."""
+    be read safely (a quoted name), so that the whole base is used."""
     paths: set[str] = set()
     for patch in series.patches:
         if '"' in "".join(re.findall(r"^diff --git .*$", patch.text, re.M)):
@@ -159,30 +161,70 @@ def touched_paths(series: Series) -> tuple[str, ...] | None:
                 return None
             if name != "/dev/null":
                 paths.add(name.split("/", 1)[1] if "/" in name else name)
-    # Matching is files x patterns: past a few thousand, a full checkout is cheaper.
-    return tuple(sorted(paths)) if len(paths) <= MAX_SPARSE_PATHS else None
+    return tuple(sorted(paths))
 
 
-def _apply_worktree(source: KernelSource, paths: tuple[str, ...] | None) -> Path:
-    """A scratch worktree for git am, holding only @paths (all if None)."""
+def _index_env(repo: Path, name: str) -> dict[str, str]:
+    return {"GIT_INDEX_FILE": str(repo / ".git" / name)}
+
+
+def _narrow_base(source: KernelSource, paths: tuple[str, ...] | None) -> str:
+    """A commit holding the base's version of @paths only (the base if None):
+    git am needs every blob of the tree it applies to, and storing all
+    86,000 of a kernel is what a cold run cannot afford."""
+    repo = source.repo
+    entries = tree_entries(repo, source.base, paths)
+    ensure_blobs(repo, entries)
+    if paths is None:
+        return source.base
+    env = _index_env(repo, "suite-narrow-index")
+    git(repo, "read-tree", "--empty", extra_env=env, error=SeriesError)
+    git(repo, "update-index", "--index-info", extra_env=env, error=SeriesError,
+        stdin="".join(f"{e.mode} {e.oid}\t{e.path}\n" for e in entries))
+    tree = git(repo, "write-tree", extra_env=env, error=SeriesError)
+    return git(repo, "commit-tree", tree, "-m", "base: the files a series touches",
+               extra_env=FIXED_DATES, error=SeriesError)
+
+
+def _graft(source: KernelSource, series: Series, narrow: str, head: str) -> str:
+    """The base with what git am changed between @narrow and @head."""
+    repo = source.repo
+    if narrow == source.base:
+        return head
+    raw = [f for f in git(repo, "diff-tree", "-r", "-z", "--no-renames", narrow, head,
+                          error=SeriesError).split("\0") if f]
+    lines = []
+    # -z raw output: ":old_mode new_mode old_oid new_oid status", then the path.
+    for meta, path in zip(raw[0::2], raw[1::2], strict=True):
+        _, new_mode, _, new_oid, status = meta.split()
+        lines.append(f"0 {ZERO_OID}\t{path}\n" if status == "D"
+                     else f"{new_mode} {new_oid}\t{path}\n")
+    env = _index_env(repo, "suite-graft-index")
+    git(repo, "read-tree", source.base, extra_env=env, error=SeriesError)
+    git(repo, "update-index", "--index-info", stdin="".join(lines), extra_env=env,
+        error=SeriesError)
+    tree = git(repo, "write-tree", "--missing-ok", extra_env=env, error=SeriesError)
+    subjects = git(repo, "log", "--reverse", "--format=  %s", f"{narrow}..{head}",
+                   error=SeriesError)
+    message = f"{series.title}, applied with git am\n\n{subjects}\n"
+    return git(repo, "commit-tree", tree, "-p", source.base, "-m", message,
+               extra_env=FIXED_DATES, error=SeriesError)
+
+
+def _apply_worktree(source: KernelSource) -> Path:
+    """The scratch worktree for git am."""
     wt = source.repo.parent / (source.repo.name + ".apply")
     if not (wt / ".git").exists():
         shutil.rmtree(wt, ignore_errors=True)
         git(source.repo, "worktree", "prune", error=SeriesError)
         git(source.repo, "worktree", "add", "-q", "--detach", "--no-checkout", str(wt),
             source.base, error=SeriesError)
-    if paths is None:
-        git(wt, "sparse-checkout", "disable", error=SeriesError)
-    else:
-        # Anchored patterns: exactly these files, wherever a name repeats.
-        git(wt, "sparse-checkout", "set", "--no-cone", *("/" + p for p in paths),
-            error=SeriesError)
     return wt
 
 
-def _reset(wt: Path, base: str) -> None:
+def _reset(wt: Path, start: str) -> None:
     git(wt, "am", "--abort", check=False)
-    git(wt, "checkout", "-q", "-f", "--detach", base, error=SeriesError)
+    git(wt, "checkout", "-q", "-f", "--detach", start, error=SeriesError)
     git(wt, "clean", "-q", "-f", "-d", "-x", error=SeriesError)
 
 
@@ -210,33 +252,48 @@ def apply(source: KernelSource, series: Series, progress: Progress) -> AppliedTr
         progress(f"series: warning: {series.title} is for {', '.join(series.bases)}, "
                  f"the tree is {source.version}")
     progress(f"series: applying {len(series.patches)} patches of {series.title} with git am")
-    wt = _apply_worktree(source, touched_paths(series))
-    _reset(wt, source.base)
+    paths = touched_paths(series)
+    commit, output = _git_am(source, series, paths)
+    if commit is None and paths is not None and _NOT_IN_INDEX.search(output):
+        # A path the diffs did not name plainly: apply on the whole base.
+        commit, output = _git_am(source, series, None)
+    if commit is None:
+        raise SeriesError(f"{series.title}: {describe_failure(series, output)}\n(nothing was "
+                          "kept; the next run starts again from the pristine base)")
+    git(source.repo, "update-ref", ref, commit, error=SeriesError)
+    return AppliedTree(source, series, commit)
+
+
+def _git_am(source: KernelSource, series: Series,
+            paths: tuple[str, ...] | None) -> tuple[str | None, str]:
+    """(applied commit, None) or (None, what git am said), the worktree reset."""
+    narrow = _narrow_base(source, paths)
+    wt = _apply_worktree(source)
+    _reset(wt, narrow)
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for i, patch in enumerate(series.patches):
             f = Path(tmp, f"{i:04d}.patch")
             f.write_text(patch.text)
             files.append(str(f))
-        proc = run(["git", "-c", "safe.directory=*", "-C", str(wt), "am",
-                    "--keep-cr", *files],
+        proc = run(["git", "-c", "safe.directory=*", "-C", str(wt), "am", "--keep-cr", *files],
                    env=_am_env(), check=False, error=SeriesError)
-    if proc.returncode != 0:
-        message = describe_failure(series, proc.stdout + proc.stderr)
-        _reset(wt, source.base)
-        raise SeriesError(f"{series.title}: {message}\n(nothing was kept; the next run "
-                          "starts again from the pristine base)")
-    commit = git(wt, "rev-parse", "HEAD", error=SeriesError)
-    git(source.repo, "update-ref", ref, commit, error=SeriesError)
-    _reset(wt, source.base)
-    return AppliedTree(source, series, commit)
+    head = git(wt, "rev-parse", "HEAD", error=SeriesError) if proc.returncode == 0 else None
+    _reset(wt, narrow)
+    if head is None:
+        return None, proc.stdout + proc.stderr
+    return _graft(source, series, narrow, head), ""
+
+
+# The same series on the same base is the same commit.
+FIXED_DATES = {"GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
+               "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
 
 
 def _am_env() -> dict[str, str]:
-    # A fixed committer date: the same series on the same base is the same commit.
     env = dict(os.environ)
     env.update(GIT_COMMITTER_NAME="spawn-template-suite", GIT_COMMITTER_EMAIL="suite@localhost",
-               GIT_COMMITTER_DATE="2000-01-01T00:00:00Z", LC_ALL="C")
+               GIT_COMMITTER_DATE=FIXED_DATES["GIT_COMMITTER_DATE"], LC_ALL="C")
     return env
 
 

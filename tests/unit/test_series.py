@@ -1,10 +1,11 @@
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from vm import series, source
-from vm.errors import SeriesError
+from vm.errors import SeriesError, SourceError
 from vm.progress import silent
 
 from .conftest import git
@@ -97,7 +98,10 @@ def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
     assert second.name in msg
     assert "fs/exec.c" in msg
     apply_wt = src.repo.parent / (src.repo.name + ".apply")
-    assert git(apply_wt, "rev-parse", "HEAD") == src.base
+    # Back at the base's own version of what the series touches, and clean.
+    assert git(apply_wt, "ls-tree", "-r", "--name-only", "HEAD") == "fs/exec.c"
+    assert (git(apply_wt, "rev-parse", "HEAD:fs/exec.c")
+            == git(src.repo, "rev-parse", f"{src.base}:fs/exec.c"))
     assert git(apply_wt, "status", "--porcelain") == ""
     assert not (apply_wt / ".git").is_file() or not list(
         Path(git(apply_wt, "rev-parse", "--git-dir")).glob("rebase-apply"))
@@ -152,13 +156,53 @@ def test_touched_paths_of_plain_and_quoted_diffs() -> None:
     assert series.touched_paths(one(quoted)) is None
 
 
-def test_a_path_missed_by_the_sparse_worktree_still_applies(
+def test_a_path_the_diffs_do_not_name_still_applies(
         tmp_path: Path, mini_git_tree: Path, cache: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    # git am checks out what the sparse set lacks; a parse gap costs time only.
+    # git am on the whole base takes over: a parse gap costs time only.
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = source.from_tree(mini_git_tree, cache, silent)
     monkeypatch.setattr(series, "touched_paths", lambda s: ())
     applied = series.apply(src, series.load(str(d)), silent)
     series.checkout(applied)
     assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
+
+
+def tarball_source(tree: Path, tmp_path: Path, cache: Path) -> source.KernelSource:
+    tarball = tmp_path / "linux-source-6.12.tar.xz"
+    with tarfile.open(tarball, "w:xz") as tar:
+        tar.add(tree, arcname="linux-source-6.12",
+                filter=lambda info: None if "/.git" in info.name else info)
+    return source.from_tarball(tarball, cache, silent)
+
+
+def stored(repo: Path, rev: str) -> bool:
+    return subprocess.run(["git", "-C", str(repo), "cat-file", "-e", rev],
+                          capture_output=True).returncode == 0
+
+
+def test_unpacked_base_stores_only_the_blobs_a_series_reads(
+        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    (mini_git_tree / "fs" / "open.c").write_text("open\n")
+    git(mini_git_tree, "add", "fs/open.c")
+    git(mini_git_tree, "commit", "-qm", "open.c")
+    one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    two = series_dir(tmp_path / "b", mini_git_tree, [("fs/open.c", "open, patched\n")])
+    src = tarball_source(mini_git_tree, tmp_path, cache)
+    assert not stored(src.repo, f"{src.base}:fs/exec.c")
+    series.checkout(series.apply(src, series.load(str(one)), silent))
+    assert stored(src.repo, f"{src.base}:fs/exec.c")
+    assert not stored(src.repo, f"{src.base}:fs/open.c")
+    # Moving from one series to the other restores exec.c from its stored blob.
+    series.checkout(series.apply(src, series.load(str(two)), silent))
+    assert (src.repo / "fs" / "exec.c").read_text() == exec_c({})
+    assert (src.repo / "fs" / "open.c").read_text() == "open, patched\n"
+
+
+def test_a_hand_edited_cache_file_is_named(tmp_path: Path, mini_git_tree: Path,
+                                           cache: Path) -> None:
+    d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    src = tarball_source(mini_git_tree, tmp_path, cache)
+    (src.repo / "fs" / "exec.c").write_text("edited by hand\n")
+    with pytest.raises(SourceError, match=r"fs/exec\.c differs from the pristine base.*delete"):
+        series.apply(src, series.load(str(d)), silent)

@@ -83,3 +83,15 @@ def test_not_a_kernel_tree(tmp_path: Path, cache: Path) -> None:
         source.from_tree(tmp_path, cache, silent)
 
 
+
+
+def test_unpacked_symlinks_are_stored_as_links(mini_tree: Path, cache: Path,
+                                               tmp_path: Path) -> None:
+    (mini_tree / "fs" / "link.c").symlink_to("exec.c")
+    tarball = tmp_path / "linux-source-6.12.tar.xz"
+    with tarfile.open(tarball, "w:xz") as tar:
+        tar.add(mini_tree, arcname="linux-source-6.12")
+    src = source.from_tarball(tarball, cache, silent)
+    source.ensure_blobs(src.repo, source.tree_entries(src.repo, src.base))
+    assert git(src.repo, "cat-file", "-p", f"{src.base}:fs/link.c") == "exec.c"
+    git(src.repo, "fsck", "--no-dangling")  # every object of the base is there now
