@@ -140,8 +140,11 @@ def _ref(source: KernelSource, series: Series) -> str:
 
 _GIT_DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 _PLAIN_DIFF_FILE = re.compile(r"^(?:---|\+\+\+) (\S[^\t\n]*)", re.M)
-_NOT_IN_INDEX = re.compile(r"^error: (.+): does not exist in index$", re.M)
+_NOT_IN_INDEX = re.compile(r"^error: .+: does not exist in index$", re.M)
 ZERO_OID = "0" * 40
+# The same series on the same base is the same commit.
+FIXED_DATES = {"GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
+               "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
 
 
 def touched_paths(series: Series) -> tuple[str, ...] | None:
@@ -266,7 +269,7 @@ def apply(source: KernelSource, series: Series, progress: Progress) -> AppliedTr
 
 def _git_am(source: KernelSource, series: Series,
             paths: tuple[str, ...] | None) -> tuple[str | None, str]:
-    """(applied commit, None) or (None, what git am said), the worktree reset."""
+    """(applied commit, "") or (None, what git am said); the worktree is reset."""
     narrow = _narrow_base(source, paths)
     wt = _apply_worktree(source)
     _reset(wt, narrow)
@@ -283,11 +286,6 @@ def _git_am(source: KernelSource, series: Series,
     if head is None:
         return None, proc.stdout + proc.stderr
     return _graft(source, series, narrow, head), ""
-
-
-# The same series on the same base is the same commit.
-FIXED_DATES = {"GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
-               "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
 
 
 def _am_env() -> dict[str, str]:
