@@ -207,7 +207,7 @@ def _graft(source: KernelSource, series: Series, narrow: str, head: str) -> str:
     git(repo, "update-index", "--index-info", stdin="".join(lines), extra_env=env,
         error=SeriesError)
     tree = git(repo, "write-tree", "--missing-ok", extra_env=env, error=SeriesError)
-    subjects = git(repo, "log", "--reverse", "--format=  %s", f"{narrow}..{head}",
+    subjects = git(repo, "log", "--reverse", "--format=* %s", f"{narrow}..{head}",
                    error=SeriesError)
     message = f"{series.title}, applied with git am\n\n{subjects}\n"
     return git(repo, "commit-tree", tree, "-p", source.base, "-m", message,
