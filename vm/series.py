@@ -22,7 +22,7 @@ from vm.errors import SeriesError
 from vm.paths import digest
 from vm.proc import git, run
 from vm.progress import Progress
-from vm.source import KernelSource, ensure_blobs, tree_entries
+from vm.source import FIXED_DATES, KernelSource, damaged, ensure_blobs, tree_entries
 
 SERIES_YAML = "series.yaml"
 YAML_KEYS = {"name": str, "revision": str, "base": list, "description": str}
@@ -140,11 +140,7 @@ def _ref(source: KernelSource, series: Series) -> str:
 
 _GIT_DIFF_HEADER = re.compile(r"^diff --git a/(\S+) b/(\S+)$", re.M)
 _PLAIN_DIFF_FILE = re.compile(r"^(?:---|\+\+\+) (\S[^\t\n]*)", re.M)
-_NOT_IN_INDEX = re.compile(r"^error: .+: does not exist in index$", re.M)
-ZERO_OID = "0" * 40
-# The same series on the same base is the same commit.
-FIXED_DATES = {"GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
-               "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
+_NOT_IN_INDEX = re.compile(r"^error: (.+): does not exist in index$", re.M)
 
 
 def touched_paths(series: Series) -> tuple[str, ...] | None:
@@ -167,8 +163,13 @@ def touched_paths(series: Series) -> tuple[str, ...] | None:
     return tuple(sorted(paths))
 
 
-def _index_env(repo: Path, name: str) -> dict[str, str]:
-    return {"GIT_INDEX_FILE": str(repo / ".git" / name)}
+def _scratch_index(repo: Path, name: str) -> dict[str, str]:
+    """An index file of our own, empty; a lock left by a killed run is
+    stale, since the cache lock is held."""
+    index = repo / ".git" / name
+    for stale in (index, index.with_name(name + ".lock")):
+        stale.unlink(missing_ok=True)
+    return {"GIT_INDEX_FILE": str(index)}
 
 
 def _narrow_base(source: KernelSource, paths: tuple[str, ...] | None) -> str:
@@ -180,8 +181,7 @@ def _narrow_base(source: KernelSource, paths: tuple[str, ...] | None) -> str:
     ensure_blobs(repo, entries)
     if paths is None:
         return source.base
-    env = _index_env(repo, "suite-narrow-index")
-    git(repo, "read-tree", "--empty", extra_env=env, error=SeriesError)
+    env = _scratch_index(repo, "suite-narrow-index")
     git(repo, "update-index", "--index-info", extra_env=env, error=SeriesError,
         stdin="".join(f"{e.mode} {e.oid}\t{e.path}\n" for e in entries))
     tree = git(repo, "write-tree", extra_env=env, error=SeriesError)
@@ -196,16 +196,20 @@ def _graft(source: KernelSource, series: Series, narrow: str, head: str) -> str:
         return head
     raw = [f for f in git(repo, "diff-tree", "-r", "-z", "--no-renames", narrow, head,
                           error=SeriesError).split("\0") if f]
-    lines = []
+    changed, deleted = [], []
     # -z raw output: ":old_mode new_mode old_oid new_oid status", then the path.
     for meta, path in zip(raw[0::2], raw[1::2], strict=True):
         _, new_mode, _, new_oid, status = meta.split()
-        lines.append(f"0 {ZERO_OID}\t{path}\n" if status == "D"
-                     else f"{new_mode} {new_oid}\t{path}\n")
-    env = _index_env(repo, "suite-graft-index")
+        if status == "D":
+            deleted.append(path + "\0")
+        else:
+            changed.append(f"{new_mode} {new_oid}\t{path}\0")
+    env = _scratch_index(repo, "suite-graft-index")
     git(repo, "read-tree", source.base, extra_env=env, error=SeriesError)
-    git(repo, "update-index", "--index-info", stdin="".join(lines), extra_env=env,
+    git(repo, "update-index", "-z", "--index-info", stdin="".join(changed), extra_env=env,
         error=SeriesError)
+    git(repo, "update-index", "-z", "--force-remove", "--stdin", stdin="".join(deleted),
+        extra_env=env, error=SeriesError)
     tree = git(repo, "write-tree", "--missing-ok", extra_env=env, error=SeriesError)
     subjects = git(repo, "log", "--reverse", "--format=* %s", f"{narrow}..{head}",
                    error=SeriesError)
@@ -217,7 +221,9 @@ def _graft(source: KernelSource, series: Series, narrow: str, head: str) -> str:
 def _apply_worktree(source: KernelSource) -> Path:
     """The scratch worktree for git am."""
     wt = source.repo.parent / (source.repo.name + ".apply")
-    if not (wt / ".git").exists():
+    # Its .git file points into the repository: after the repository was
+    # deleted and unpacked again, that link is dead and needs a new worktree.
+    if not (wt / ".git").exists() or not git(wt, "rev-parse", "--git-dir", check=False):
         shutil.rmtree(wt, ignore_errors=True)
         git(source.repo, "worktree", "prune", error=SeriesError)
         git(source.repo, "worktree", "add", "-q", "--detach", "--no-checkout", str(wt),
@@ -257,9 +263,14 @@ def apply(source: KernelSource, series: Series, progress: Progress) -> AppliedTr
     progress(f"series: applying {len(series.patches)} patches of {series.title} with git am")
     paths = touched_paths(series)
     commit, output = _git_am(source, series, paths)
-    if commit is None and paths is not None and _NOT_IN_INDEX.search(output):
-        # A path the diffs did not name plainly: apply on the whole base.
-        commit, output = _git_am(source, series, None)
+    while commit is None and paths is not None:
+        # A path the diffs did not name plainly: add it if the base has it.
+        missed = [e.path for e in tree_entries(source.repo, source.base,
+                                               _NOT_IN_INDEX.findall(output))]
+        if not missed or set(missed) <= set(paths):
+            break
+        paths = tuple(sorted({*paths, *missed}))
+        commit, output = _git_am(source, series, paths)
     if commit is None:
         raise SeriesError(f"{series.title}: {describe_failure(series, output)}\n(nothing was "
                           "kept; the next run starts again from the pristine base)")
@@ -301,4 +312,23 @@ def checkout(tree: AppliedTree) -> None:
     if (git(repo, "rev-parse", "HEAD", check=False) == tree.commit
             and not git(repo, "status", "--porcelain", "--untracked-files=no", check=False)):
         return
+    # A file whose timestamp changed but not its content must not count as
+    # changed: checkout would restore it from a blob the base may not store.
+    git(repo, "update-index", "-q", "--refresh", check=False)
+    edited = git(repo, "diff-files", "--name-only", "-z", error=SeriesError).split("\0")
+    ensure_restorable(repo, [p for p in edited if p])
     git(repo, "checkout", "-q", "-f", "--detach", tree.commit, error=SeriesError)
+
+
+def ensure_restorable(repo: Path, edited: list[str]) -> None:
+    """Files edited in the build tree are put back by checkout: their
+    stored blobs must exist."""
+    if not edited:
+        return
+    oids = {line.split()[1]: line.split("\t", 1)[1] for line in
+            git(repo, "ls-files", "-s", "--", *edited, error=SeriesError).splitlines()}
+    status = git(repo, "cat-file", "--batch-check=%(objectname)",
+                 stdin="".join(oid + "\n" for oid in oids), error=SeriesError)
+    lost = [oids[line.split()[0]] for line in status.splitlines() if line.endswith(" missing")]
+    if lost:
+        raise damaged(repo, lost)

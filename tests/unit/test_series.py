@@ -1,3 +1,5 @@
+import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -168,12 +170,16 @@ def test_a_path_the_diffs_do_not_name_still_applies(
     assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
 
 
-def tarball_source(tree: Path, tmp_path: Path, cache: Path) -> source.KernelSource:
+def make_tarball(tree: Path, tmp_path: Path) -> Path:
     tarball = tmp_path / "linux-source-6.12.tar.xz"
     with tarfile.open(tarball, "w:xz") as tar:
         tar.add(tree, arcname="linux-source-6.12",
                 filter=lambda info: None if "/.git" in info.name else info)
-    return source.from_tarball(tarball, cache, silent)
+    return tarball
+
+
+def tarball_source(tree: Path, tmp_path: Path, cache: Path) -> source.KernelSource:
+    return source.from_tarball(make_tarball(tree, tmp_path), cache, silent)
 
 
 def stored(repo: Path, rev: str) -> bool:
@@ -204,5 +210,61 @@ def test_a_hand_edited_cache_file_is_named(tmp_path: Path, mini_git_tree: Path,
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = tarball_source(mini_git_tree, tmp_path, cache)
     (src.repo / "fs" / "exec.c").write_text("edited by hand\n")
-    with pytest.raises(SourceError, match=r"fs/exec\.c differs from the pristine base.*delete"):
+    with pytest.raises(SourceError, match=r"fs/exec\.c no longer match the pristine base.*delete"):
         series.apply(src, series.load(str(d)), silent)
+
+
+def test_a_new_timestamp_on_an_unstored_file_is_not_an_edit(
+        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    two = series_dir(tmp_path / "b", mini_git_tree, [("fs/exec.c", exec_c({4: "four"}))])
+    src = tarball_source(mini_git_tree, tmp_path, cache)
+    series.checkout(series.apply(src, series.load(str(one)), silent))
+    # Kconfig's blob was never stored: checkout must not try to restore it.
+    os.utime(src.repo / "Kconfig", (1, 1))
+    series.checkout(series.apply(src, series.load(str(two)), silent))
+    assert (src.repo / "Kconfig").read_text() == (mini_git_tree / "Kconfig").read_text()
+    assert git(src.repo, "status", "--porcelain", "--untracked-files=no") == ""
+
+
+def test_a_file_missing_from_the_base_fails_at_once(
+        tmp_path: Path, mini_git_tree: Path, cache: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A patch made on a tree that has fs/extra.c, which the base lacks.
+    work = tmp_path / "work"
+    subprocess.run(["git", "clone", "-q", str(mini_git_tree), str(work)], check=True)
+    (work / "fs" / "extra.c").write_text("extra\n")
+    git(work, "add", "fs/extra.c")
+    git(work, "commit", "-qm", "extra.c")
+    (work / "fs" / "extra.c").write_text("extra, patched\n")
+    git(work, "commit", "-qam", "patch extra.c")
+    d = tmp_path / "patches"
+    subprocess.run(["git", "-C", str(work), "format-patch", "-q", "-o", str(d), "HEAD~1"],
+                   check=True)
+    src = tarball_source(mini_git_tree, tmp_path, cache)
+    calls: list[tuple[str, ...] | None] = []
+    real = series._git_am
+
+    def counted(source_: source.KernelSource, series_: series.Series,
+                paths: tuple[str, ...] | None) -> tuple[str | None, str]:
+        calls.append(paths)
+        return real(source_, series_, paths)
+
+    monkeypatch.setattr(series, "_git_am", counted)
+    with pytest.raises(SeriesError, match=r"fs/extra\.c: does not exist in index"):
+        series.apply(src, series.load(str(d)), silent)
+    assert calls == [("fs/extra.c",)]  # no second try on the whole base
+
+
+def test_an_unpacked_again_cache_gets_the_same_base_and_a_working_apply_tree(
+        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    tarball = make_tarball(mini_git_tree, tmp_path)
+    src = source.from_tarball(tarball, cache, silent)
+    series.apply(src, series.load(str(one)), silent)
+    shutil.rmtree(src.repo)  # what the damaged-cache error tells the user to do
+    again = source.from_tarball(tarball, cache, silent)
+    assert again.base == src.base
+    applied = series.apply(again, series.load(str(one)), silent)
+    series.checkout(applied)
+    assert (again.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"

@@ -84,7 +84,6 @@ def test_not_a_kernel_tree(tmp_path: Path, cache: Path) -> None:
 
 
 
-
 def test_unpacked_symlinks_are_stored_as_links(mini_tree: Path, cache: Path,
                                                tmp_path: Path) -> None:
     (mini_tree / "fs" / "link.c").symlink_to("exec.c")
