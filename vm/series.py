@@ -182,8 +182,8 @@ def _narrow_base(source: KernelSource, paths: tuple[str, ...] | None) -> str:
     if paths is None:
         return source.base
     env = _scratch_index(repo, "suite-narrow-index")
-    git(repo, "update-index", "--index-info", extra_env=env, error=SeriesError,
-        stdin="".join(f"{e.mode} {e.oid}\t{e.path}\n" for e in entries))
+    git(repo, "update-index", "-z", "--index-info", extra_env=env, error=SeriesError,
+        stdin="".join(f"{e.mode} {e.oid}\t{e.path}\0" for e in entries))
     tree = git(repo, "write-tree", extra_env=env, error=SeriesError)
     return git(repo, "commit-tree", tree, "-m", "base: the files a series touches",
                extra_env=FIXED_DATES, error=SeriesError)
