@@ -92,9 +92,9 @@ def _record_base(repo: Path, message: str) -> str:
 
 
 def damaged(repo: Path, paths: Iterable[str]) -> SourceError:
-    return SourceError(f"{repo}: {', '.join(sorted(paths))} no longer match the pristine base "
-                       f"and the originals are not stored (the cache was edited by hand?): "
-                       f"delete {repo} to unpack it again")
+    return SourceError(f"{repo}: these files no longer match the pristine base, whose "
+                       f"copies are not stored (was the cache edited by hand?): "
+                       f"{', '.join(sorted(paths))}; delete {repo} to unpack it again")
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ def test_a_hand_edited_cache_file_is_named(tmp_path: Path, mini_git_tree: Path,
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = tarball_source(mini_git_tree, tmp_path, cache)
     (src.repo / "fs" / "exec.c").write_text("edited by hand\n")
-    with pytest.raises(SourceError, match=r"fs/exec\.c no longer match the pristine base.*delete"):
+    with pytest.raises(SourceError, match=r"no longer match the pristine.*: fs/exec\.c; delete"):
         series.apply(src, series.load(str(d)), silent)
 
 
