@@ -22,7 +22,7 @@ from vm.errors import SeriesError
 from vm.paths import digest
 from vm.proc import git, run
 from vm.progress import Progress
-from vm.source import FIXED_DATES, KernelSource, damaged, ensure_blobs, tree_entries
+from vm.source import FIXED_DATES, KernelSource, ensure_blobs, ensure_restorable, tree_entries
 
 SERIES_YAML = "series.yaml"
 YAML_KEYS = {"name": str, "revision": str, "base": list, "description": str}
@@ -318,17 +318,3 @@ def checkout(tree: AppliedTree) -> None:
     edited = git(repo, "diff-files", "--name-only", "-z", error=SeriesError).split("\0")
     ensure_restorable(repo, [p for p in edited if p])
     git(repo, "checkout", "-q", "-f", "--detach", tree.commit, error=SeriesError)
-
-
-def ensure_restorable(repo: Path, edited: list[str]) -> None:
-    """Files edited in the build tree are put back by checkout: their
-    stored blobs must exist."""
-    if not edited:
-        return
-    oids = {line.split()[1]: line.split("\t", 1)[1] for line in
-            git(repo, "ls-files", "-s", "--", *edited, error=SeriesError).splitlines()}
-    status = git(repo, "cat-file", "--batch-check=%(objectname)",
-                 stdin="".join(oid + "\n" for oid in oids), error=SeriesError)
-    lost = [oids[line.split()[0]] for line in status.splitlines() if line.endswith(" missing")]
-    if lost:
-        raise damaged(repo, lost)

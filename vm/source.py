@@ -128,12 +128,8 @@ def ensure_blobs(repo: Path, entries: list[Entry]) -> None:
     was never touched by a series, so it is still pristine there. A file
     that does not hash back to the base means the cache was edited by hand.
     """
-    if not entries:
-        return
-    status = git(repo, "cat-file", "--batch-check=%(objectname)",
-                 stdin="".join(e.oid + "\n" for e in entries), error=SourceError)
-    missing = [e for e, line in zip(entries, status.splitlines(), strict=True)
-               if line.endswith(" missing")]
+    unstored = _unstored(repo, [e.oid for e in entries])
+    missing = [e for e in entries if e.oid in unstored]
     gone = [e.path for e in missing if not (repo / e.path).is_symlink()
             and not (repo / e.path).is_file()]
     if gone:
@@ -150,6 +146,28 @@ def ensure_blobs(repo: Path, entries: list[Entry]) -> None:
     changed = [entry.path for entry, got in stored if got != entry.oid]
     if changed:
         raise damaged(repo, changed)
+
+
+def ensure_restorable(repo: Path, edited: list[str]) -> None:
+    """git checkout puts back files edited in the build tree from their
+    blobs in the index: those must be stored."""
+    if not edited:
+        return
+    staged = git(repo, "ls-files", "-s", "-z", "--", *edited, error=SourceError).split("\0")
+    # -s: "mode oid stage\tpath" per entry.
+    oids = {meta.split()[1]: path for meta, path in (e.split("\t", 1) for e in staged if e)}
+    lost = [oids[oid] for oid in _unstored(repo, list(oids))]
+    if lost:
+        raise damaged(repo, lost)
+
+
+def _unstored(repo: Path, oids: list[str]) -> set[str]:
+    """Those of @oids that the repository does not store."""
+    if not oids:
+        return set()
+    status = git(repo, "cat-file", "--batch-check=%(objectname)",
+                 stdin="".join(oid + "\n" for oid in oids), error=SourceError)
+    return {line.split()[0] for line in status.splitlines() if line.endswith(" missing")}
 
 
 def _finish(repo: Path, base: str, origin: str) -> KernelSource:

@@ -1,6 +1,7 @@
 """Fixtures for host-only tests: tiny kernel-like trees, no VM, no build."""
 
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,15 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
         check=True, capture_output=True, text=True).stdout.strip()
+
+
+def make_tarball(tree: Path, tmp_path: Path) -> Path:
+    """A linux-source-6.12 tarball of @tree, as Debian ships it (no .git)."""
+    tarball = tmp_path / "linux-source-6.12.tar.xz"
+    with tarfile.open(tarball, "w:xz") as tar:
+        tar.add(tree, arcname="linux-source-6.12",
+                filter=lambda info: None if "/.git" in info.name else info)
+    return tarball
 
 
 @pytest.fixture

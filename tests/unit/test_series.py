@@ -1,7 +1,6 @@
 import os
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from vm import series, source
 from vm.errors import SeriesError, SourceError
 from vm.progress import silent
 
-from .conftest import git
+from .conftest import git, make_tarball
 
 
 def make_patches(tree: Path, out: Path, edits: list[tuple[str, str]]) -> list[Path]:
@@ -170,14 +169,6 @@ def test_a_path_the_diffs_do_not_name_still_applies(
     assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
 
 
-def make_tarball(tree: Path, tmp_path: Path) -> Path:
-    tarball = tmp_path / "linux-source-6.12.tar.xz"
-    with tarfile.open(tarball, "w:xz") as tar:
-        tar.add(tree, arcname="linux-source-6.12",
-                filter=lambda info: None if "/.git" in info.name else info)
-    return tarball
-
-
 def tarball_source(tree: Path, tmp_path: Path, cache: Path) -> source.KernelSource:
     return source.from_tarball(make_tarball(tree, tmp_path), cache, silent)
 
@@ -268,3 +259,12 @@ def test_an_unpacked_again_cache_gets_the_same_base_and_a_working_apply_tree(
     applied = series.apply(again, series.load(str(one)), silent)
     series.checkout(applied)
     assert (again.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
+
+
+def test_an_edited_unstored_file_in_the_build_tree_is_named(
+        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+    one = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
+    src = tarball_source(mini_git_tree, tmp_path, cache)
+    (src.repo / "Kconfig").write_text("edited by hand\n")
+    with pytest.raises(SourceError, match=r"no longer match the pristine.*: Kconfig; delete"):
+        series.checkout(series.apply(src, series.load(str(one)), silent))

@@ -1,5 +1,4 @@
 import hashlib
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -8,7 +7,7 @@ from vm import source
 from vm.errors import SourceError
 from vm.progress import silent
 
-from .conftest import git
+from .conftest import git, make_tarball
 
 
 def tree_digest(tree: Path) -> str:
@@ -30,9 +29,7 @@ def test_kernel_version() -> None:
 
 
 def test_tarball_unpacked_once(mini_tree: Path, cache: Path, tmp_path: Path) -> None:
-    tarball = tmp_path / "linux-source-6.12.tar.xz"
-    with tarfile.open(tarball, "w:xz") as tar:
-        tar.add(mini_tree, arcname="linux-source-6.12")
+    tarball = make_tarball(mini_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
     assert src.version == "6.12.117"
     assert (src.repo / "fs" / "exec.c").is_file()
@@ -87,9 +84,7 @@ def test_not_a_kernel_tree(tmp_path: Path, cache: Path) -> None:
 def test_unpacked_symlinks_are_stored_as_links(mini_tree: Path, cache: Path,
                                                tmp_path: Path) -> None:
     (mini_tree / "fs" / "link.c").symlink_to("exec.c")
-    tarball = tmp_path / "linux-source-6.12.tar.xz"
-    with tarfile.open(tarball, "w:xz") as tar:
-        tar.add(mini_tree, arcname="linux-source-6.12")
+    tarball = make_tarball(mini_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
     source.ensure_blobs(src.repo, source.tree_entries(src.repo, src.base))
     assert git(src.repo, "cat-file", "-p", f"{src.base}:fs/link.c") == "exec.c"
