@@ -7,6 +7,7 @@ import pytest
 
 from vm import checks, kconfig
 from vm.errors import HarnessError
+from vm.identity import StaleKernelError
 from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, GUEST_CHECKS_DIR
 from vm.results import new_run_dir
 from vm.runner import Outcome, Verdict
@@ -141,6 +142,16 @@ class GuestCheck(pytest.Item):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.binary = binary
         self.add_marker("guest")
+
+    def setup(self) -> None:
+        suite = self.config.stash[SUITE_KEY]
+        try:
+            suite.guest()
+        except StaleKernelError:
+            # Not the kernel that was built: an error of the run, not a verdict.
+            raise
+        except HarnessError:
+            pass  # a kernel that does not boot fails the test itself, in runtest
 
     def runtest(self) -> None:
         suite = self.config.stash[SUITE_KEY]

@@ -2,7 +2,10 @@
 
 The build folder lives in the cache, one per source repository, so that a
 changed patch only recompiles what it touches. Stamps record the inputs of
-the last successful config and build; matching stamps skip the work.
+the last successful config and build (source commit, wanted options, the
+toolchain and this module's own build format); matching stamps skip the
+work. Every build embeds a new identity (vm/identity.py) that the suite
+checks in the bzImage and in the booted guest.
 """
 
 import os
@@ -11,11 +14,12 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
-from vm import kconfig, series
+from vm import identity, kconfig, series
 from vm.errors import BuildError, ConfigError
-from vm.paths import digest
+from vm.paths import REPO_ROOT, digest
 from vm.progress import Progress
 from vm.series import AppliedTree, Series
 from vm.source import KernelSource
@@ -24,6 +28,12 @@ CONFIG_STAMP = ".suite-config-key"
 BUILD_STAMP = ".suite-build-key"
 TARGETS = ("bzImage", "headers_install")
 PROGRESS_EVERY_S = 15.0
+# Bumped whenever how a build is made changes (compiler wrapper, ccache
+# settings, make variables): a build made the old way is not reused.
+BUILD_FORMAT = "2"
+KCC = REPO_ROOT / "vm" / "kcc"
+# Assembler directives that read a file the dependency output never lists.
+UNSAFE_DIRECTIVES = r"incbin|\.include"
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,11 @@ class Built:
     configured: Configured
     skipped: bool
     seconds: float
+    record: identity.BuildRecord
+
+    @property
+    def identity(self) -> str:
+        return self.record.identity
 
     @property
     def bzimage(self) -> Path:
@@ -59,18 +74,53 @@ def build_dir_for(tree: AppliedTree) -> Path:
 
 def make_env() -> dict[str, str]:
     env = dict(os.environ)
-    # Fixed build identity: same inputs, same objects, more ccache hits.
+    # Fixed date, user and host: same inputs, same objects, more ccache
+    # hits. What tells builds apart is KBUILD_BUILD_VERSION (the identity).
     env.update(KBUILD_BUILD_TIMESTAMP="2000-01-01", KBUILD_BUILD_USER="suite",
                KBUILD_BUILD_HOST="suite", LC_ALL="C")
     return env
 
 
-def make_cmd(tree: AppliedTree, build_dir: Path, *targets: str, jobs: int = 1,
-             ccache_dir: Path | None = None) -> list[str]:
-    cmd = ["make", "-C", str(tree.path), f"O={build_dir}", f"-j{jobs}"]
-    if ccache_dir is not None and shutil.which("ccache"):
-        cmd.append("CC=ccache gcc")
-    return [*cmd, *targets]
+def toolchain() -> str:
+    """What else a build is made from: compiler, binutils, make, the wrapper."""
+    versions = []
+    for tool in ("gcc", "ld", "make"):
+        try:
+            out = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
+        except FileNotFoundError:
+            out = "missing"
+        versions.append(out.split("\n", 1)[0])
+    return digest(BUILD_FORMAT, *versions, KCC.read_bytes())
+
+
+def installed_kcc(ccache_dir: Path) -> Path:
+    """The wrapper, at a path that does not move with the clone: kbuild
+    rebuilds every object whose command line (CC included) changed."""
+    dest = ccache_dir.parent / "bin" / "kcc"
+    if not dest.is_file() or dest.read_bytes() != KCC.read_bytes():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(".tmp")
+        shutil.copyfile(KCC, tmp)
+        tmp.chmod(0o755)
+        tmp.replace(dest)
+    return dest
+
+
+def make_cmd(tree: AppliedTree, build_dir: Path, *targets: str, jobs: int = 1) -> list[str]:
+    return ["make", "-C", str(tree.path), f"O={build_dir}", f"-j{jobs}", *targets]
+
+
+def unsafe_files(tree: Path) -> list[str]:
+    """Files of the tree that use an assembler directive reading another file,
+    relative to the tree."""
+    cmd = ["grep", "-rlE", "--exclude-dir=.git", "--exclude-dir=Documentation",
+           "--exclude-dir=tools", UNSAFE_DIRECTIVES, "."]
+    proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, errors="replace")
+    if proc.returncode > 1:
+        raise BuildError(f"grep for {UNSAFE_DIRECTIVES} in {tree} failed: {proc.stderr}")
+    # Relative paths: kcc matches them as substrings of the dependency
+    # file's paths, absolute (source tree) or relative (build folder).
+    return sorted(p.removeprefix("./") for p in proc.stdout.split())
 
 
 def _make(tree: AppliedTree, build_dir: Path, *targets: str,
@@ -94,10 +144,12 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     build_dir = build_dir_for(tree)
     build_dir.mkdir(parents=True, exist_ok=True)
     wanted = kconfig.merged(fragments)
-    key = digest(tree.commit, kconfig.render(wanted))
+    # Kconfig asks the compiler what it supports: the toolchain is an input.
+    key = digest(tree.commit, kconfig.render(wanted), toolchain())
     stamp = build_dir / CONFIG_STAMP
     configured = Configured(build_dir, wanted, key)
-    if stamp.is_file() and stamp.read_text().strip() == key and configured.config_path.is_file():
+    if (stamp.is_file() and configured.config_path.is_file()
+            and stamp.read_text().split() == [key, config_hash(configured.config_path)]):
         return configured
     stamp.unlink(missing_ok=True)
     names = ", ".join(f.path.stem for f in fragments)
@@ -111,8 +163,13 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     if kconfig.missing(wanted, final):
         # Reading every Kconfig file takes seconds: only to explain a failure.
         kconfig.verify(wanted, final, _kconfig_files(tree.path))
-    stamp.write_text(key + "\n")
+    # The .config's own hash too: one edited by hand is not the config of the key.
+    stamp.write_text(f"{key} {config_hash(config)}\n")
     return configured
+
+
+def config_hash(config: Path) -> str:
+    return digest(config.read_bytes())
 
 
 def first_errors(log: str, limit: int = 20) -> str:
@@ -129,33 +186,71 @@ def first_errors(log: str, limit: int = 20) -> str:
     return "\n  ".join(picked) or "\n  ".join(lines[-limit:])
 
 
-def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: Progress,
-          ccache_dir: Path, jobs: int | None = None) -> Built:
-    """make bzImage headers_install, unless the same inputs were built last time."""
-    key = digest(configured.key, tree.commit)
-    stamp = configured.build_dir / BUILD_STAMP
-    start = time.monotonic()
-    result = Built(tree, configured, skipped=True, seconds=0.0)
-    if stamp.is_file() and stamp.read_text().strip() == key and result.bzimage.is_file():
-        progress(f"build: unchanged, skipped ({result.bzimage})")
-        return result
-    stamp.unlink(missing_ok=True)
-    jobs = jobs or os.cpu_count() or 1
-    env = make_env()
+class CacheMode(Enum):
+    """How compiles go through ccache. SAFE is what runs use; the others
+    exist so vm.bench can compare them side by side."""
+
+    SAFE = "safe"  # depend mode + inode cache, through vm/kcc
+    LEGACY = "legacy"  # depend mode + inode cache, every compile (unsound: issue 12)
+    NONE = "none"  # no ccache
+
+
+def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Path,
+                mode: CacheMode) -> str | None:
+    """Set ccache's environment; the CC for make, or None for plain gcc."""
+    if mode is CacheMode.NONE or shutil.which("ccache") is None:
+        return None
     env["CCACHE_DIR"] = str(ccache_dir)
     # Depend mode: on a miss ccache runs only the compiler and takes the
     # includes from kbuild's -MMD file, instead of preprocessing first.
     # The inode cache keeps each header's hash instead of hashing the same
     # few hundred headers again for every file. docs/benchmarks.md has
-    # the figures: with both, a cold build costs about what it costs
-    # without ccache; ccache's default mode costs a third more.
+    # the figures. What depend mode cannot see (.incbin, .include) vm/kcc
+    # keeps out of the cache.
     env["CCACHE_DEPEND"] = "1"
     env["CCACHE_INODECACHE"] = "1"
-    cmd = make_cmd(tree, configured.build_dir, *TARGETS, jobs=jobs, ccache_dir=ccache_dir)
+    if mode is CacheMode.LEGACY:
+        return "ccache gcc"
+    unsafe = build_dir / ".suite-kcc-unsafe"
+    unsafe.write_text("".join(f + "\n" for f in unsafe_files(tree)))
+    env["KCC_UNSAFE"] = str(unsafe)
+    return f"{installed_kcc(ccache_dir)} gcc"
+
+
+def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: Progress,
+          ccache_dir: Path, jobs: int | None = None,
+          mode: CacheMode = CacheMode.SAFE) -> Built:
+    """make bzImage headers_install, unless the same inputs were built last time."""
+    inputs = digest(configured.key, tree.commit, mode.value)
+    build_dir = configured.build_dir
+    stamp = build_dir / BUILD_STAMP
+    start = time.monotonic()
+    last = identity.BuildRecord.read(build_dir)
+    bzimage = build_dir / "arch" / "x86" / "boot" / "bzImage"
+    if (last is not None and last.inputs == inputs and stamp.is_file()
+            and stamp.read_text().strip() == inputs and bzimage.is_file()):
+        progress(f"build: unchanged, skipped ({bzimage}, build {last.identity})")
+        return Built(tree, configured, skipped=True, seconds=0.0, record=last)
+    stamp.unlink(missing_ok=True)
+    (build_dir / identity.RECORD).unlink(missing_ok=True)
+    record = identity.BuildRecord(
+        identity=identity.new_identity(inputs), inputs=inputs,
+        source=f"{tree.source.version} from {tree.source.origin} (base {tree.source.base[:12]})",
+        series=tree.series.title if tree.series.patches else "none",
+        series_key=tree.series.key, config_key=configured.key)
+    jobs = jobs or os.cpu_count() or 1
+    env = make_env()
+    # UTS_VERSION is "#<this> SMP ...": the identity reaches the setup
+    # header, the kernel's banner and the guest's /proc/version.
+    env["KBUILD_BUILD_VERSION"] = record.identity
+    cc = _ccache_env(env, ccache_dir, tree.path, build_dir, mode)
+    cmd = make_cmd(tree, build_dir, *TARGETS, jobs=jobs)
+    if cc is not None:
+        cmd.insert(-len(TARGETS), f"CC={cc}")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     progress(f"build: {' '.join(TARGETS)} with -j{jobs}"
-             + (" through ccache" if "CC=ccache gcc" in cmd else "")
-             + f"; log: {log_path}")
+             + (f" through ccache ({mode.value})" if cc else "")
+             + f" as build {record.identity}; log: {log_path}")
     compiled, last_report = 0, start
     with open(log_path, "w", buffering=1) as log, subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -175,16 +270,21 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     if status != 0:
         raise BuildError(f"kernel build failed after {seconds:.0f} s (full log: {log_path}):\n  "
                          + first_errors(log_path.read_text(errors="replace")))
-    stamp.write_text(key + "\n")
-    progress(f"build: done in {seconds:.0f} s ({compiled} files compiled)")
-    return Built(tree, configured, skipped=False, seconds=seconds)
+    # The image must carry the identity just given to it, or a cache lied.
+    identity.verify_image(bzimage, record.identity)
+    record.write(build_dir)
+    stamp.write_text(inputs + "\n")
+    progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "
+             f"build {record.identity}")
+    return Built(tree, configured, skipped=False, seconds=seconds, record=record)
 
 
 def build_series(src: KernelSource, chosen: Series, fragments: tuple[kconfig.Fragment, ...],
-                 log_path: Path, progress: Progress, ccache_dir: Path) -> Built:
+                 log_path: Path, progress: Progress, ccache_dir: Path,
+                 mode: CacheMode = CacheMode.SAFE) -> Built:
     """The whole way from a source and a series to a kernel, each step cached:
     git am, move the build tree there, configure, build."""
     tree = series.apply(src, chosen, progress)
     series.checkout(tree)
     configured = configure(tree, fragments, progress)
-    return build(tree, configured, log_path, progress, ccache_dir=ccache_dir)
+    return build(tree, configured, log_path, progress, ccache_dir=ccache_dir, mode=mode)

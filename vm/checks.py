@@ -1,16 +1,18 @@
 """Guest checks: compiled on the host, listed with -l, one item per test."""
 
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from vm import ktap
-from vm.build import Built, first_errors
+from vm.build import Built, first_errors, toolchain
 from vm.errors import BuildError
-from vm.paths import GUEST_CHECKS_DIR
+from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.progress import Progress
 
 HELPER_PREFIX = "helper_"
+STAMP = ".suite-checks-key"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,23 @@ def is_check_source(path: Path) -> bool:
     return path.suffix == ".c" and not path.name.startswith(HELPER_PREFIX)
 
 
+def _tree_digest(*roots: Path) -> str:
+    """Every file under the roots, by relative path and content."""
+    parts: list[str | bytes] = []
+    for root in roots:
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            parts += [str(f.relative_to(root)), f.read_bytes()]
+    return digest(*parts)
+
+
+def checks_key(built: Built, checks_dir: Path, selftests: Path) -> str:
+    """Everything the binaries are made from. make alone would miss the
+    UAPI headers and the harness: they are not prerequisites in the Makefile."""
+    harness = [selftests / "kselftest_harness.h", selftests / "kselftest.h"]
+    return digest(_tree_digest(checks_dir), _tree_digest(built.headers), toolchain(),
+                  *(h.read_bytes() for h in harness if h.is_file()))
+
+
 def compile_all(built: Built, progress: Progress,
                 checks_dir: Path = GUEST_CHECKS_DIR) -> CheckBinaries:
     """make -C tests/guest against the UAPI headers and harness of the tree under test."""
@@ -32,6 +51,12 @@ def compile_all(built: Built, progress: Progress,
     selftests = built.tree.path / "tools" / "testing" / "selftests"
     if not (selftests / "kselftest_harness.h").is_file():
         raise BuildError(f"{selftests}/kselftest_harness.h missing: not a full kernel tree?")
+    key = checks_key(built, checks_dir, selftests)
+    stamp = out_dir / STAMP
+    if stamp.is_file() and stamp.read_text().strip() == key:
+        return CheckBinaries(out_dir)
+    # Other inputs than last time: nothing of the last compile is kept.
+    shutil.rmtree(out_dir, ignore_errors=True)
     cmd = ["make", "-s", "-C", str(checks_dir), f"OUTPUT={out_dir}",
            f"KHDR_INCLUDES=-isystem {built.headers}", f"SELFTESTS={selftests}"]
     progress(f"checks: compiling {checks_dir} against {built.headers}")
@@ -39,6 +64,7 @@ def compile_all(built: Built, progress: Progress,
     if proc.returncode != 0:
         raise BuildError("guest checks failed to compile:\n  "
                          + first_errors(proc.stdout + proc.stderr))
+    stamp.write_text(key + "\n")
     return CheckBinaries(out_dir)
 
 

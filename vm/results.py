@@ -25,6 +25,8 @@ class Summary:
     """What a developer or CI wants to see at the end of a run."""
 
     kernel: str = "-"
+    build: str = "-"  # identity of the build (vm/identity.py)
+    booted: str = "-"  # identity the guest reported
     series: str = "-"
     accel: str = "-"
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
@@ -45,6 +47,8 @@ class Summary:
     def to_json(self) -> dict[str, object]:
         return {
             "kernel": self.kernel,
+            "build": self.build,
+            "booted": self.booted,
             "series": self.series,
             "accel": self.accel,
             "timings_s": {k: round(v, 1) for k, v in self.timings.items()},
@@ -59,6 +63,7 @@ class Summary:
             "# spawn-template suite: summary",
             "",
             f"- kernel: {self.kernel}",
+            f"- build: {self.build} (booted: {self.booted})",
             f"- series: {self.series}",
             f"- accelerator: {self.accel}",
             "- wall time: " + (", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, kconfig, preflight, series, source
+from vm import accel, build, checks, identity, kconfig, preflight, series, source
 from vm.cachelock import locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
@@ -79,6 +79,7 @@ class Suite:
                                        self.run_dir / "build.log", self.progress,
                                        ccache_dir=self.cache / "ccache")
         self.summary.kernel = f"{src.version} from {src.origin}"
+        self.summary.build = built.identity
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
         return built
@@ -87,10 +88,15 @@ class Suite:
         tree = series.AppliedTree(src, chosen, src.base)
         build_dir = build.build_dir_for(tree)
         configured = build.Configured(build_dir, {}, "as-is")
-        built = build.Built(tree, configured, skipped=True, seconds=0.0)
+        record = identity.BuildRecord.read(build_dir)
+        if record is None:
+            raise HarnessError(f"--no-build: no recorded build in {build_dir} "
+                               "(run once without --no-build)")
+        built = build.Built(tree, configured, skipped=True, seconds=0.0, record=record)
         if not built.bzimage.is_file():
             raise HarnessError(f"--no-build: no previous build in {build_dir}")
-        self.progress(f"build: --no-build, using {built.bzimage} as is")
+        self.progress(f"build: --no-build, using {built.bzimage} as is "
+                      f"(build {record.identity}: {record.series})")
         return built
 
     def check_binaries(self) -> checks.CheckBinaries:
@@ -112,6 +118,11 @@ class Suite:
                          memory=self.options.guest_memory, cpus=self.options.guest_cpus,
                          shared_dir=shared, console_log=self.run_dir / "console.log")
         preflight.require(preflight.GUEST_TOOLS, "boot the guest")
+        try:
+            identity.verify_image(built.bzimage, built.identity)
+        except identity.StaleKernelError as e:
+            self._boot_failure = e
+            raise
         reboot = self._guest is not None
         self.progress(("guest: rebooting" if reboot else "guest: booting")
                       + f" {built.bzimage.name} with {chosen.upper()}")
@@ -125,10 +136,34 @@ class Suite:
             self._boot_failure = e
             raise
         self._timed("boot", start)
+        self._verify_booted(built)
         qemu = self._guest.qemu_seconds
         self.progress(f"guest: shell after {seconds:.1f} s"
                       + (f" ({qemu:.1f} s since QEMU started)" if qemu is not None else ""))
         return self._guest
+
+    def _verify_booted(self, built: build.Built) -> None:
+        """No check runs on a guest whose kernel is not the build's."""
+        assert self._guest is not None
+        result = self._guest.run("cat /proc/version")
+        try:
+            identity.verify_booted(result.output, built.identity, built.bzimage)
+        except identity.StaleKernelError as e:
+            self._guest.kill()
+            self._boot_failure = e
+            raise
+        self.summary.booted = identity.from_proc_version(result.output)
+
+    def adopt(self, built: build.Built) -> None:
+        """Take a newer build of the same inputs (a harness test rebuilt the
+        session's tree): later boots must carry its identity."""
+        self._built = built
+        self.summary.build = built.identity
+
+    def reboot(self) -> None:
+        """Stop the guest: the next command boots the current build."""
+        if self._guest is not None and self._guest.alive:
+            self._guest.kill()
 
     def run_command(self, command: str, timeout: float | None = None,
                     judge: Judge | None = None) -> Outcome:
