@@ -1,6 +1,8 @@
 """Rerunnable benchmark for the harness's speed targets.
 
-    python3 -m vm.bench build   # cold build, no-change skip, one-hunk rebuild
+    python3 -m vm.bench build [--modes safe,legacy,none]
+                                # cold build, no-change skip, one-hunk rebuild,
+                                # and the back-and-forth of issue 12, per ccache mode
     python3 -m vm.bench guest   # boot to first command, round trip, per-test overhead
 
 `build` uses a fresh XDG cache in a temporary folder under the repository's
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vm import build, checks, health, kconfig, series, source
+from vm import build, checks, health, identity, kconfig, series, source
 from vm.paths import DEFAULT_SERIES, REPO_ROOT
 from vm.suite import Options, Suite
 
@@ -36,12 +38,13 @@ def timed(fn: Callable[[], object]) -> float:
     return time.monotonic() - start
 
 
-def prepare(cache: Path, series_dir: Path, run_dir: Path) -> build.Built:
+def prepare(cache: Path, chosen: series.Series, run_dir: Path,
+            mode: build.CacheMode = build.CacheMode.SAFE) -> build.Built:
     """source -> series -> config -> build, as a run does it."""
     src = source.resolve(None, cache, log)
-    return build.build_series(src, series.load(str(series_dir)),
-                              kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS),
-                              run_dir / "build.log", log, ccache_dir=cache / "ccache")
+    return build.build_series(src, chosen, kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS),
+                              run_dir / "build.log", log, ccache_dir=cache / "ccache",
+                              mode=mode)
 
 
 def edit_one_c_hunk(src_dir: Path, dst_dir: Path) -> str:
@@ -58,21 +61,52 @@ def edit_one_c_hunk(src_dir: Path, dst_dir: Path) -> str:
     raise SystemExit(f"no added C comment line to edit in {src_dir}")
 
 
-def bench_build(series_dir: Path) -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+ONE_CONSTANT_EDIT = REPO_ROOT / "tests" / "harness" / "data" / "default-close-from-fd-4.patch"
+
+
+def timed_build(fn: Callable[[], build.Built]) -> str:
+    """Seconds, or what was wrong with the kernel the build produced."""
+    start = time.monotonic()
+    try:
+        fn()
+    except identity.StaleKernelError as e:
+        log(f"stale: {e}")
+        return f"{time.monotonic() - start:.0f} (**stale kernel**)"
+    return f"{time.monotonic() - start:.1f}"
+
+
+def bench_mode(series_dir: Path, mode: build.CacheMode) -> dict[str, str]:
+    """One mode in a fresh cache: cold, no change, one hunk, and the
+    back-and-forth of issue 12 (series + one constant, then the series)."""
     with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
         cache, run_dir = Path(tmp) / "cache", Path(tmp) / "run"
         run_dir.mkdir()
-        cold = timed(lambda: prepare(cache, series_dir, run_dir))
-        skip = timed(lambda: prepare(cache, series_dir, run_dir))
+        full = series.load(str(series_dir))
         edited = Path(tmp) / "edited"
         what = edit_one_c_hunk(series_dir, edited)
-        rebuild = timed(lambda: prepare(cache, edited, run_dir))
-    print("| step | seconds | target |")
-    print("|---|---:|---:|")
-    print(f"| cold build (empty cache and ccache, unpack included) | {cold:.0f} | 480 |")
-    print(f"| nothing changed: decide and skip | {skip:.1f} | 5 |")
-    print(f"| rebuild after editing one .c hunk ({what}) | {rebuild:.0f} | 120 |")
+        log(f"{mode.value}: cold build")
+        rows = {"cold build (empty cache and ccache, unpack included)":
+                timed_build(lambda: prepare(cache, full, run_dir, mode))}
+        rows["nothing changed: decide and skip"] = timed_build(
+            lambda: prepare(cache, full, run_dir, mode))
+        rows[f"rebuild after editing one .c hunk ({what})"] = timed_build(
+            lambda: prepare(cache, series.load(str(edited)), run_dir, mode))
+        rows["back to the series"] = timed_build(lambda: prepare(cache, full, run_dir, mode))
+        rows[f"series + {ONE_CONSTANT_EDIT.name}"] = timed_build(
+            lambda: prepare(cache, series.with_patch(full, ONE_CONSTANT_EDIT), run_dir, mode))
+        rows["back to the series again"] = timed_build(
+            lambda: prepare(cache, full, run_dir, mode))
+    return rows
+
+
+def bench_build(series_dir: Path, modes: list[build.CacheMode]) -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    results = {mode: bench_mode(series_dir, mode) for mode in modes}
+    steps = list(next(iter(results.values())))
+    print("| step (seconds) | " + " | ".join(m.value for m in modes) + " |")
+    print("|---|" + "---:|" * len(modes))
+    for step in steps:
+        print(f"| {step} | " + " | ".join(results[m][step] for m in modes) + " |")
 
 
 def bench_guest(rounds: int) -> None:
@@ -119,10 +153,13 @@ def main() -> None:
     parser.add_argument("what", choices=("build", "guest"))
     parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--modes", default="safe",
+                        help="build: ccache modes to compare, each in its own fresh cache "
+                        "(safe, legacy, none; comma-separated)")
     args = parser.parse_args()
     os.environ.setdefault("LC_ALL", "C")
     if args.what == "build":
-        bench_build(args.series)
+        bench_build(args.series, [build.CacheMode(m) for m in args.modes.split(",")])
     else:
         bench_guest(args.rounds)
 

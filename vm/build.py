@@ -34,6 +34,9 @@ BUILD_FORMAT = "2"
 KCC = REPO_ROOT / "vm" / "kcc"
 # Assembler directives that read a file the dependency output never lists.
 UNSAFE_DIRECTIVES = r"incbin|\.include"
+# Where an x86 kernel build's -I options look for <...> includes, in order.
+INCLUDE_ROOTS = ("arch/x86/include", "include", "arch/x86/include/uapi", "include/uapi")
+SHADOW_STAMP = ".suite-shadowed-headers"
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,81 @@ class CacheMode(Enum):
     NONE = "none"  # no ccache
 
 
+def _headers(tree: Path) -> list[str]:
+    """Header files an x86 build can include: not other arches', tools' or docs'."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(tree):
+        rel = os.path.relpath(dirpath, tree)
+        if rel == ".":
+            dirnames[:] = [d for d in dirnames
+                           if d not in (".git", "tools", "Documentation")]
+        elif rel == "arch":
+            dirnames[:] = [d for d in dirnames if d == "x86"]
+        prefix = "" if rel == "." else rel + "/"
+        found += [prefix + f for f in filenames if f.endswith(".h")]
+    return sorted(found)
+
+
+def shadowed_headers(tree: Path) -> str:
+    """Every include name that more than one header of the tree can answer.
+
+    Neither kbuild's dependency files nor ccache's manifests record a
+    lookup that found nothing: adding include/linux/x.h next to
+    include/uapi/linux/x.h changes what <linux/x.h> means for files whose
+    text and recorded headers are unchanged. So this list (which names,
+    which files) is part of every object's key: ccache hashes it, and a
+    build whose list differs from the last one's starts from a clean tree.
+    """
+    candidates: dict[str, set[str]] = {}
+    others = []
+    roots = sorted(INCLUDE_ROOTS, key=len, reverse=True)  # the deepest root names a file
+    for path in _headers(tree):
+        for r in roots:
+            if path.startswith(r + "/"):
+                candidates.setdefault(path[len(r) + 1:], set()).add(path)
+                break
+        else:
+            others.append(path)
+    # "x.h" is looked up next to the including file first: a header below
+    # any folder shadows a root's header of the same relative name.
+    for path in others:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            name = "/".join(parts[i:])
+            if name in candidates:
+                candidates[name].add(path)
+    return "".join(f"{name}: {' '.join(sorted(paths))}\n"
+                   for name, paths in sorted(candidates.items()) if len(paths) > 1)
+
+
+def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: dict[str, str],
+                                      progress: Progress) -> Path:
+    """Write this tree's shadowed-header list; `make clean` first if the
+    objects in the build folder were made against another list (or an
+    unknown one)."""
+    stamp = build_dir / SHADOW_STAMP
+    now = shadowed_headers(tree.path)
+    before = stamp.read_text() if stamp.is_file() else None
+    has_objects = (build_dir / "init" / "main.o").is_file()
+    if has_objects and before != now:
+        progress("build: the set of headers that shadow each other changed"
+                 + ("" if before is None else f" ({_first_difference(before, now)})")
+                 + ": make clean, objects are rebuilt")
+        proc = subprocess.run(make_cmd(tree, build_dir, "clean"), env=env,
+                              capture_output=True, text=True, errors="replace")
+        if proc.returncode != 0:
+            raise BuildError(f"make clean failed:\n  {proc.stderr.strip()[-2000:]}")
+    stamp.write_text(now)
+    return stamp
+
+
+def _first_difference(before: str, now: str) -> str:
+    a, b = set(before.splitlines()), set(now.splitlines())
+    changed = sorted((a ^ b))
+    return changed[0].split(":", 1)[0] + (f" and {len(changed) - 1} more" if len(changed) > 1
+                                           else "")
+
+
 def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Path,
                 mode: CacheMode) -> str | None:
     """Set ccache's environment; the CC for make, or None for plain gcc."""
@@ -214,6 +292,7 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Pa
     unsafe = build_dir / ".suite-kcc-unsafe"
     unsafe.write_text("".join(f + "\n" for f in unsafe_files(tree)))
     env["KCC_UNSAFE"] = str(unsafe)
+    env["CCACHE_EXTRAFILES"] = str(build_dir / SHADOW_STAMP)
     return f"{installed_kcc(ccache_dir)} gcc"
 
 
@@ -243,6 +322,8 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     # UTS_VERSION is "#<this> SMP ...": the identity reaches the setup
     # header, the kernel's banner and the guest's /proc/version.
     env["KBUILD_BUILD_VERSION"] = record.identity
+    if mode is CacheMode.SAFE:
+        _start_clean_if_shadowing_changed(tree, build_dir, env, progress)
     cc = _ccache_env(env, ccache_dir, tree.path, build_dir, mode)
     cmd = make_cmd(tree, build_dir, *TARGETS, jobs=jobs)
     if cc is not None:
@@ -271,7 +352,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
         raise BuildError(f"kernel build failed after {seconds:.0f} s (full log: {log_path}):\n  "
                          + first_errors(log_path.read_text(errors="replace")))
     # The image must carry the identity just given to it, or a cache lied.
-    identity.verify_image(bzimage, record.identity)
+    identity.verify_build(build_dir, record.identity)
     record.write(build_dir)
     stamp.write_text(inputs + "\n")
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "

@@ -125,6 +125,23 @@ def read_bzimage(path: Path) -> ImageIdentity:
     return ImageIdentity(m.group(1).decode() if m else "", banners)
 
 
+def read_vmlinux(path: Path) -> tuple[str, ...]:
+    """The identities in the banners of an uncompressed kernel (vmlinux)."""
+    return tuple(sorted({b.decode(errors="replace") for b in _BANNER.findall(path.read_bytes())}))
+
+
+def verify_build(build_dir: Path, expected: str) -> None:
+    """After make: vmlinux and the bzImage made from it both carry the new
+    identity. Which of them does not says which step a cache got wrong."""
+    vmlinux = build_dir / "vmlinux"
+    found = read_vmlinux(vmlinux)
+    if found != (expected,):
+        raise StaleKernelError(
+            f"{vmlinux} is not the kernel just built: its banner carries "
+            f"{', '.join(found) or '(none)'}, the build is {expected}")
+    verify_image(build_dir / "arch" / "x86" / "boot" / "bzImage", expected)
+
+
 def from_proc_version(text: str) -> str:
     """The identity in /proc/version (or `uname -v`)."""
     m = _UTS_VERSION.search(text.encode())

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -109,6 +109,13 @@ def load_mbox(mbox: Path) -> Series:
         raise SeriesError(f"{mbox}: no mail with a diff in it")
     return Series(name=mbox.stem, revision="mbox", bases=(), description=str(mbox),
                   patches=patches)
+
+
+def with_patch(base: Series, patch_file: Path) -> Series:
+    """The series plus one patch on top (a revision's one-line edit, a mutant)."""
+    extra = Patch(path=patch_file, label=patch_file.name, text=patch_file.read_text())
+    return replace(base, revision=f"{base.revision}+{patch_file.stem}",
+                   patches=(*base.patches, extra))
 
 
 def load(spec: str) -> Series:

@@ -8,29 +8,20 @@ identity, and must behave as its source says (the edit makes one check
 fail; the series makes it pass again).
 """
 
-import dataclasses
-from pathlib import Path
-
 import pytest
 
 from vm import build, kconfig, series
 from vm.cachelock import locked
 from vm.errors import SeriesError
-from vm.paths import GUEST_CHECKS_DIR
+from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
 from vm.runner import Verdict
 from vm.suite import Suite
 
 pytestmark = pytest.mark.guest
 
-MUTANT = Path(__file__).parent / "data" / "default-close-from-fd-4.patch"
+ONE_CONSTANT_EDIT = REPO_ROOT / "tests" / "harness" / "data" / "default-close-from-fd-4.patch"
 # A check that tells the two kernels apart: fd 3 survives only in the edit.
 PROGRAM, CHECK = "actions", "act.default_closes_fds"
-
-
-def with_patch(base: series.Series, patch: Path) -> series.Series:
-    extra = series.Patch(path=patch, label=patch.name, text=patch.read_text())
-    return dataclasses.replace(base, revision=base.revision + "+" + patch.stem,
-                               patches=(*base.patches, extra))
 
 
 def build_and_boot(suite: Suite, chosen: series.Series, label: str) -> build.Built:
@@ -56,11 +47,11 @@ def test_back_and_forth_boots_what_was_built(suite: Suite) -> None:
     before = suite.run_check(binary, CHECK)
     if before.verdict is not Verdict.PASSED:
         pytest.skip(f"{CHECK} does not pass on the series itself: {before.message}")
-    edited = with_patch(first.tree.series, MUTANT)
+    edited = series.with_patch(first.tree.series, ONE_CONSTANT_EDIT)
     try:
         series.apply(first.tree.source, edited, suite.progress)
     except SeriesError as e:
-        pytest.skip(f"{MUTANT.name} does not apply on this series: {e}")
+        pytest.skip(f"{ONE_CONSTANT_EDIT.name} does not apply on this series: {e}")
 
     seen = [first.identity]
     for label, chosen, verdict in (("edited", edited, Verdict.FAILED),

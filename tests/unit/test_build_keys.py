@@ -1,0 +1,43 @@
+"""What vm/build.py puts into its cache keys besides file contents."""
+
+from pathlib import Path
+
+from vm import build
+
+
+def tree(root: Path, *headers: str) -> Path:
+    for h in headers:
+        (root / h).parent.mkdir(parents=True, exist_ok=True)
+        (root / h).write_text("/* header */\n")
+    return root
+
+
+def test_a_new_uapi_header_alone_shadows_nothing(tmp_path: Path) -> None:
+    assert build.shadowed_headers(tree(tmp_path, "include/uapi/linux/spawn_template.h",
+                                       "include/linux/fs.h")) == ""
+
+
+def test_kernel_header_next_to_its_uapi_twin(tmp_path: Path) -> None:
+    t = tree(tmp_path, "include/uapi/linux/x.h", "include/linux/x.h")
+    assert build.shadowed_headers(t) == "linux/x.h: include/linux/x.h include/uapi/linux/x.h\n"
+
+
+def test_header_next_to_the_includer_shadows_a_root_header(tmp_path: Path) -> None:
+    # #include "linux/x.h" in fs/a.c finds fs/linux/x.h before include/linux/x.h.
+    t = tree(tmp_path, "include/linux/x.h", "fs/linux/x.h")
+    assert build.shadowed_headers(t) == "linux/x.h: fs/linux/x.h include/linux/x.h\n"
+
+
+def test_other_arches_tools_and_docs_are_not_on_the_include_path(tmp_path: Path) -> None:
+    t = tree(tmp_path, "arch/x86/include/asm/x.h", "arch/arm64/include/asm/x.h",
+             "tools/include/asm/x.h", "Documentation/asm/x.h")
+    assert build.shadowed_headers(t) == ""
+
+
+def test_unsafe_files_are_found_relative_to_the_tree(tmp_path: Path) -> None:
+    (tmp_path / "arch/x86/boot").mkdir(parents=True)
+    (tmp_path / "arch/x86/boot/blob.S").write_text('.incbin "x.bin"\n')
+    (tmp_path / "include").mkdir()
+    (tmp_path / "include/asm.h").write_text('asm(".include \\"m.s\\"");\n')
+    (tmp_path / "include/plain.h").write_text("#include <linux/types.h>\n")
+    assert build.unsafe_files(tmp_path) == ["arch/x86/boot/blob.S", "include/asm.h"]
