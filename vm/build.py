@@ -268,7 +268,7 @@ def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: d
 
 def _first_difference(before: str, now: str) -> str:
     a, b = set(before.splitlines()), set(now.splitlines())
-    changed = sorted((a ^ b))
+    changed = sorted(a ^ b)
     return changed[0].split(":", 1)[0] + (f" and {len(changed) - 1} more" if len(changed) > 1
                                            else "")
 
