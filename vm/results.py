@@ -27,6 +27,7 @@ class Summary:
     kernel: str = "-"
     build: str = "-"  # identity of the build (vm/identity.py)
     booted: str = "-"  # identity the guest reported
+    proc_version: str = "-"  # the guest's /proc/version, whole
     series: str = "-"
     accel: str = "-"
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
@@ -49,6 +50,7 @@ class Summary:
             "kernel": self.kernel,
             "build": self.build,
             "booted": self.booted,
+            "proc_version": self.proc_version,
             "series": self.series,
             "accel": self.accel,
             "timings_s": {k: round(v, 1) for k, v in self.timings.items()},

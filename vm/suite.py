@@ -153,11 +153,13 @@ class Suite:
             self._boot_failure = e
             raise
         self.summary.booted = identity.from_proc_version(result.output)
+        self.summary.proc_version = result.output.strip()
 
     def adopt(self, built: build.Built) -> None:
         """Take a newer build of the same inputs (a harness test rebuilt the
         session's tree): later boots must carry its identity."""
         self._built = built
+        self._boot_failure = None
         self.summary.build = built.identity
 
     def reboot(self) -> None:
