@@ -104,6 +104,19 @@ def area_of(nodeid: str) -> str:
     return Path(path).stem.removeprefix("test_")
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Boot before a guest test: a kernel that is not the one built is an
+    error of the run (pytest's "error"), never a test verdict."""
+    if item.get_closest_marker("guest") is None:
+        return
+    try:
+        item.config.stash[SUITE_KEY].guest()
+    except StaleKernelError:
+        raise
+    except HarnessError:
+        pass  # a kernel that does not boot fails the test itself, in its call
+
+
 @pytest.fixture(scope="session")
 def suite(request: pytest.FixtureRequest) -> Suite:
     return request.config.stash[SUITE_KEY]
@@ -142,16 +155,6 @@ class GuestCheck(pytest.Item):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.binary = binary
         self.add_marker("guest")
-
-    def setup(self) -> None:
-        suite = self.config.stash[SUITE_KEY]
-        try:
-            suite.guest()
-        except StaleKernelError:
-            # Not the kernel that was built: an error of the run, not a verdict.
-            raise
-        except HarnessError:
-            pass  # a kernel that does not boot fails the test itself, in runtest
 
     def runtest(self) -> None:
         suite = self.config.stash[SUITE_KEY]

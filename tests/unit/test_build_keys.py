@@ -40,4 +40,9 @@ def test_unsafe_files_are_found_relative_to_the_tree(tmp_path: Path) -> None:
     (tmp_path / "include").mkdir()
     (tmp_path / "include/asm.h").write_text('asm(".include \\"m.s\\"");\n')
     (tmp_path / "include/plain.h").write_text("#include <linux/types.h>\n")
+    # As in nospec-branch.h and net/wireless/tests/scan.c: not directives.
+    (tmp_path / "include/comment.h").write_text('/* asm(".include <x.h>") */\n')
+    (tmp_path / "include/field.h").write_text("struct s x = { .include_oper_class = 1 };\n")
+    (tmp_path / "arch/arm/boot").mkdir(parents=True)
+    (tmp_path / "arch/arm/boot/piggy.S").write_text('.incbin "x.bin"\n')
     assert build.unsafe_files(tmp_path) == ["arch/x86/boot/blob.S", "include/asm.h"]
