@@ -116,7 +116,7 @@ def make_cmd(tree: AppliedTree, build_dir: Path, *targets: str, jobs: int = 1) -
 def _build_dirs(tree: Path) -> list[str]:
     """Top-level entries an x86 build reads: not other arches, tools or docs."""
     skip = {".git", "Documentation", "tools", "scripts", "arch"}
-    return sorted(p.name for p in tree.iterdir() if p.name not in skip) + ["arch/x86"]
+    return [*sorted(p.name for p in tree.iterdir() if p.name not in skip), "arch/x86"]
 
 
 def _strip_comments(text: str) -> str:
