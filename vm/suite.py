@@ -183,13 +183,15 @@ class Suite:
 
     def _keep_output(self, label: str, outcome: Outcome) -> None:
         """Every check's KTAP output, passed ones too: their TH_LOG figures
-        (memory before and after, counts) are part of the record."""
+        (memory before and after, counts) are part of the record. A check
+        run again (on another build) is appended, each run naming the
+        kernel it ran on."""
         out_dir = self.run_dir / "checks"
         out_dir.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]", "_", label)
-        (out_dir / f"{name}.log").write_text(
-            f"# {label}: {outcome.verdict.name.lower()} in {outcome.seconds:.1f} s\n"
-            + outcome.output)
+        with open(out_dir / f"{name}.log", "a") as log:
+            log.write(f"# {label}: {outcome.verdict.name.lower()} in {outcome.seconds:.1f} s "
+                      f"on build {self.summary.booted}\n" + outcome.output)
 
     def _after(self, outcome: Outcome) -> None:
         self.summary.timings["checks"] = self.summary.timings.get("checks", 0.0) + outcome.seconds
