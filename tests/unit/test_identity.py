@@ -10,11 +10,13 @@ import pytest
 
 from vm import identity
 
+from .conftest import DATA
+
 GOOD = "st-0123456789-abcdef"
 OTHER = "st-0123456789-fedcba"
 # As a guest of a suite build prints it (the compiler part from Debian 12).
-PROC_VERSION = ("Linux version 6.12.117 (suite@suite) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0, "
-                "GNU ld (GNU Binutils for Debian) 2.40) #{} SMP PREEMPT_DYNAMIC 2000-01-01\n")
+PROC_VERSION = ("Linux version 6.12.117+ (suite@suite) (gcc (Debian 12.2.0-14+deb12u1) 12.2.0, "
+                "GNU ld (GNU Binutils for Debian) 2.40) #{} SMP 2000-01-01\n")
 
 
 def fake_bzimage(path: Path, setup_id: str, kernel_id: str,
@@ -69,6 +71,15 @@ def test_not_a_bzimage(tmp_path: Path) -> None:
     (tmp_path / "bzImage").write_bytes(b"\0" * 4096)
     with pytest.raises(identity.StaleKernelError, match="not a bzImage"):
         identity.read_bzimage(tmp_path / "bzImage")
+
+
+def test_recorded_proc_version() -> None:
+    # /proc/version of a guest of a suite build (2026-11-30, the main job).
+    recorded = (DATA / "proc-version-suite-build.txt").read_text()
+    assert identity.from_proc_version(recorded) == "st-2257968bff-43ea29"
+    identity.verify_booted(recorded, "st-2257968bff-43ea29", Path("bzImage"))
+    with pytest.raises(identity.StaleKernelError):
+        identity.verify_booted(recorded, "st-2257968bff-9e90b2", Path("bzImage"))
 
 
 def test_proc_version() -> None:
