@@ -112,7 +112,7 @@ def bench_build(series_dir: Path, modes: list[build.CacheMode]) -> None:
 def bench_guest(rounds: int) -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
-        suite = Suite(Options(no_build=True, series="none"), Path(tmp), log)
+        suite = Suite(Options(no_build=True), Path(tmp), log)
         built = suite.kernel()
         binaries = checks.compile_all(built, log)
         # Collection: listing every program's tests, per test collected.

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -28,14 +29,16 @@ CONFIG_STAMP = ".suite-config-key"
 BUILD_STAMP = ".suite-build-key"
 TARGETS = ("bzImage", "headers_install")
 PROGRESS_EVERY_S = 15.0
-# Bumped whenever how a build is made changes (compiler wrapper, ccache
-# settings, make variables): a build made the old way is not reused.
+# Bumped whenever how a build is made changes (ccache settings, make
+# variables): it is part of every stamp's key and of the wrapper's name,
+# which is on every object's command line, so kbuild remakes them all.
 BUILD_FORMAT = "2"
 KCC = REPO_ROOT / "vm" / "kcc"
-# Assembler directives that read a file the dependency output never lists.
+# Assembler directives that read a file the dependency output never lists
+# (gas takes them in any case).
 UNSAFE_DIRECTIVES = r"incbin|\.include\b"
-# Where an x86 kernel build's -I options look for <...> includes, in order.
-INCLUDE_ROOTS = ("arch/x86/include", "include", "arch/x86/include/uapi", "include/uapi")
+# What the compiler reads, as a source or through #include.
+COMPILER_INPUTS = ("c", "h", "S", "s", "inc", "lds")
 SHADOW_STAMP = ".suite-shadowed-headers"
 
 
@@ -84,28 +87,41 @@ def make_env() -> dict[str, str]:
     return env
 
 
+# Environment variables kbuild or ccache read that change what is built.
+# Their values are part of the keys; the user's ccache settings are not
+# used at all (the suite sets its own, and its own config file).
+_KBUILD_ENV = re.compile(r"^(K(BUILD_\w+|CFLAGS|CPPFLAGS|AFLAGS|RUSTFLAGS)|ARCH|SUBARCH|"
+                         r"CROSS_COMPILE|LLVM\w*|(HOST)?(CC|CXX|LD|AS|CFLAGS|CXXFLAGS|LDFLAGS)|"
+                         r"INSTALL_\w+|C_INCLUDE_PATH|CPATH|GCC_\w+|SOURCE_DATE_EPOCH)$")
+
+
 def toolchain() -> str:
-    """What else a build is made from: compiler, binutils, make, the wrapper."""
+    """What else a build is made from: compiler, binutils, make, libc (the
+    guest checks are static), the wrapper, the build format and the
+    environment variables that kbuild reads."""
     versions = []
-    for tool in ("gcc", "ld", "make"):
+    for tool in ("gcc", "cc", "ld", "make", "ldd"):
         try:
             out = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
         except FileNotFoundError:
             out = "missing"
         versions.append(out.split("\n", 1)[0])
-    return digest(BUILD_FORMAT, *versions, KCC.read_bytes())
+    env = sorted(f"{k}={v}" for k, v in os.environ.items() if _KBUILD_ENV.match(k))
+    return digest(BUILD_FORMAT, *versions, KCC.read_bytes(), *env)
 
 
-def installed_kcc(ccache_dir: Path) -> Path:
-    """The wrapper, at a path that does not move with the clone: kbuild
-    rebuilds every object whose command line (CC included) changed."""
-    dest = ccache_dir.parent / "bin" / "kcc"
-    if not dest.is_file() or dest.read_bytes() != KCC.read_bytes():
+def installed_kcc(cache: Path) -> Path:
+    """The wrapper under a name that changes with its content and the build
+    format (kbuild then rebuilds every object: its command line changed)
+    but not with where the clone is."""
+    data = KCC.read_bytes()
+    dest = cache / "bin" / f"kcc-{digest(BUILD_FORMAT, data)}"
+    if not dest.is_file() or dest.read_bytes() != data:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_suffix(".tmp")
-        shutil.copyfile(KCC, tmp)
-        tmp.chmod(0o755)
-        tmp.replace(dest)
+        with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
+            tmp.write(data)
+        os.chmod(tmp.name, 0o755)
+        os.replace(tmp.name, dest)
     return dest
 
 
@@ -127,15 +143,14 @@ def unsafe_files(tree: Path) -> list[str]:
     """Files of the tree that use an assembler directive reading another file,
     relative to the tree. A mention in a comment does not count: one in
     nospec-branch.h would keep most of the kernel out of ccache."""
-    cmd = ["grep", "-rlZE", UNSAFE_DIRECTIVES, *_build_dirs(tree)]
+    cmd = ["grep", "-rlZiE", *(f"--include=*.{e}" for e in COMPILER_INPUTS),
+           UNSAFE_DIRECTIVES, *_build_dirs(tree)]
     proc = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, errors="replace")
     if proc.returncode > 1:
         raise BuildError(f"grep for {UNSAFE_DIRECTIVES} in {tree} failed: {proc.stderr}")
     found = [p for p in proc.stdout.split("\0") if p]
-    # Relative paths: kcc matches them as substrings of the dependency
-    # file's paths, absolute (source tree) or relative (build folder).
     return sorted(p for p in found if re.search(
-        UNSAFE_DIRECTIVES, _strip_comments((tree / p).read_text(errors="replace"))))
+        UNSAFE_DIRECTIVES, _strip_comments((tree / p).read_text(errors="replace")), re.I))
 
 
 def _make(tree: AppliedTree, build_dir: Path, *targets: str,
@@ -210,50 +225,44 @@ class CacheMode(Enum):
     NONE = "none"  # no ccache
 
 
-def _headers(tree: Path) -> list[str]:
-    """Header files an x86 build can include: not other arches', tools' or docs'."""
+def _includable(tree: Path) -> list[str]:
+    """Files an x86 build's compiler can read: not other arches' (nor UML's),
+    tools', scripts' (host programs) or docs'."""
     found = []
     for dirpath, dirnames, filenames in os.walk(tree):
         rel = os.path.relpath(dirpath, tree)
         if rel == ".":
             dirnames[:] = [d for d in dirnames
-                           if d not in (".git", "tools", "Documentation")]
+                           if d not in (".git", "tools", "scripts", "Documentation")]
         elif rel == "arch":
             dirnames[:] = [d for d in dirnames if d == "x86"]
+        elif rel == "arch/x86":
+            dirnames[:] = [d for d in dirnames if d != "um"]
         prefix = "" if rel == "." else rel + "/"
-        found += [prefix + f for f in filenames if f.endswith(".h")]
+        found += [prefix + f for f in filenames if f.rsplit(".", 1)[-1] in COMPILER_INPUTS]
     return sorted(found)
 
 
 def shadowed_headers(tree: Path) -> str:
-    """Every include name that more than one header of the tree can answer.
+    """Every include name that more than one file of the tree can answer.
 
     Neither kbuild's dependency files nor ccache's manifests record a
     lookup that found nothing: adding include/linux/x.h next to
-    include/uapi/linux/x.h changes what <linux/x.h> means for files whose
-    text and recorded headers are unchanged. So this list (which names,
-    which files) is part of every object's key: ccache hashes it, and a
-    build whose list differs from the last one's starts from a clean tree.
+    include/uapi/linux/x.h, or rm/boot.h next to a file that found boot.h
+    through -I arch/x86/boot, changes what <linux/x.h> or "boot.h" means
+    for files whose text and recorded headers are unchanged. A name "a/b.h"
+    can only be answered by a file whose path ends in "a/b.h", so every
+    path suffix shared by two files is listed, with the files. The list is
+    part of every object's key: ccache hashes it, and a build whose list
+    differs from the one the build folder's objects were made against
+    starts from a clean folder.
     """
-    candidates: dict[str, set[str]] = {}
-    others = []
-    roots = sorted(INCLUDE_ROOTS, key=len, reverse=True)  # the deepest root names a file
-    for path in _headers(tree):
-        for r in roots:
-            if path.startswith(r + "/"):
-                candidates.setdefault(path[len(r) + 1:], set()).add(path)
-                break
-        else:
-            others.append(path)
-    # "x.h" is looked up next to the including file first: a header below
-    # any folder shadows a root's header of the same relative name.
-    for path in others:
+    candidates: dict[str, list[str]] = {}
+    for path in _includable(tree):
         parts = path.split("/")
-        for i in range(1, len(parts)):
-            name = "/".join(parts[i:])
-            if name in candidates:
-                candidates[name].add(path)
-    return "".join(f"{name}: {' '.join(sorted(paths))}\n"
+        for i in range(len(parts)):
+            candidates.setdefault("/".join(parts[i:]), []).append(path)
+    return "".join(f"{name}: {' '.join(paths)}\n"
                    for name, paths in sorted(candidates.items()) if len(paths) > 1)
 
 
@@ -265,8 +274,9 @@ def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: d
     stamp = build_dir / SHADOW_STAMP
     now = shadowed_headers(tree.path)
     before = stamp.read_text() if stamp.is_file() else None
-    has_objects = (build_dir / "init" / "main.o").is_file()
-    if has_objects and before != now:
+    # No list (a build folder from before lists, or a new one): clean too;
+    # cleaning an empty folder costs nothing.
+    if before != now:
         progress("build: the set of headers that shadow each other changed"
                  + ("" if before is None else f" ({_first_difference(before, now)})")
                  + ": make clean, objects are rebuilt")
@@ -290,7 +300,15 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Pa
     """Set ccache's environment; the CC for make, or None for plain gcc."""
     if mode is CacheMode.NONE or shutil.which("ccache") is None:
         return None
+    for name in [k for k in env if k.startswith("CCACHE_")]:
+        del env[name]
     env["CCACHE_DIR"] = str(ccache_dir)
+    # Not /etc/ccache.conf nor the user's: their sloppiness would be ours.
+    config = ccache_dir / "ccache.conf"
+    if not config.is_file():
+        ccache_dir.mkdir(parents=True, exist_ok=True)
+        config.write_text("# The suite's settings come from the environment (vm/build.py).\n")
+    env["CCACHE_CONFIGPATH"] = str(config)
     # Depend mode: on a miss ccache runs only the compiler and takes the
     # includes from kbuild's -MMD file, instead of preprocessing first.
     # The inode cache keeps each header's hash instead of hashing the same
@@ -301,11 +319,13 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Pa
     env["CCACHE_INODECACHE"] = "1"
     if mode is CacheMode.LEGACY:
         return "ccache gcc"
+    # Base names: kcc matches them as substrings of the dependency file's
+    # paths, however those are spelled (absolute, relative, with "..").
     unsafe = build_dir / ".suite-kcc-unsafe"
-    unsafe.write_text("".join(f + "\n" for f in unsafe_files(tree)))
+    unsafe.write_text("".join(sorted({Path(f).name + "\n" for f in unsafe_files(tree)})))
     env["KCC_UNSAFE"] = str(unsafe)
     env["CCACHE_EXTRAFILES"] = str(build_dir / SHADOW_STAMP)
-    return f"{installed_kcc(ccache_dir)} gcc"
+    return f"{installed_kcc(ccache_dir.parent)} gcc"
 
 
 def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: Progress,
@@ -334,8 +354,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     # UTS_VERSION is "#<this> SMP ...": the identity reaches the setup
     # header, the kernel's banner and the guest's /proc/version.
     env["KBUILD_BUILD_VERSION"] = record.identity
-    if mode is CacheMode.SAFE:
-        _start_clean_if_shadowing_changed(tree, build_dir, env, progress)
+    _start_clean_if_shadowing_changed(tree, build_dir, env, progress)
     cc = _ccache_env(env, ccache_dir, tree.path, build_dir, mode)
     cmd = make_cmd(tree, build_dir, *TARGETS, jobs=jobs)
     if cc is not None:

@@ -22,7 +22,7 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vm.errors import HarnessError
+from vm.errors import GuestError, HarnessError
 
 RECORD = ".suite-build.json"
 PREFIX = "st-"
@@ -77,14 +77,23 @@ def _payload(image: bytes, path: Path) -> tuple[str, bytes]:
         raise StaleKernelError(f"{path} is not a bzImage (no HdrS header)")
     setup_sects = image[_SETUP_SECTS] or 4
     version_at = struct.unpack_from("<H", image, _KERNEL_VERSION)[0] + 0x200
-    version = image[version_at:image.index(b"\0", version_at)].decode(errors="replace")
+    end = image.find(b"\0", version_at)
     offset, length = struct.unpack_from("<II", image, _PAYLOAD)
     start = (setup_sects + 1) * 512 + offset
-    return version, image[start:start + length]
+    if end < 0 or start + length > len(image) or length == 0:
+        raise StaleKernelError(f"{path}: truncated or damaged bzImage")
+    return image[version_at:end].decode(errors="replace"), image[start:start + length]
 
 
 def _decompress(payload: bytes, path: Path) -> bytes:
     """The kernel image inside the payload, whichever compressor built it."""
+    try:
+        return _decompress_any(payload, path)
+    except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError) as e:
+        raise StaleKernelError(f"{path}: its compressed kernel does not decompress: {e}") from e
+
+
+def _decompress_any(payload: bytes, path: Path) -> bytes:
     # Decompressors that stop at the end of their stream: the kernel
     # appends the uncompressed size after some of them.
     if payload.startswith(b"\x1f\x8b"):
@@ -99,9 +108,10 @@ def _decompress(payload: bytes, path: Path) -> bytes:
     tools = {b"\x02\x21\x4c\x18": "lz4", b"\x28\xb5\x2f\xfd": "zstd"}
     tool = tools.get(payload[:4])
     if tool is None:
-        raise StaleKernelError(f"{path}: unknown payload compression {payload[:4].hex()}")
+        raise HarnessError(f"{path}: the suite cannot read this kernel compression "
+                           f"(magic {payload[:4].hex()}); use gzip, xz, lzma, bzip2, lz4 or zstd")
     if shutil.which(tool) is None:
-        raise StaleKernelError(f"{path}: cannot read its {tool} payload: {tool} is not installed")
+        raise HarnessError(f"{path}: cannot read its {tool} payload: {tool} is not installed")
     # The kernel appends the uncompressed size (4 bytes); the tools stop at
     # the end of the last frame and complain about the rest, but write it all.
     proc = subprocess.run([tool, "-dc"], input=payload[:-4], capture_output=True)
@@ -162,6 +172,9 @@ def verify_image(path: Path, expected: str) -> None:
 
 def verify_booted(proc_version: str, expected: str, bzimage: Path) -> None:
     """Refuse to run checks on a guest that booted another kernel."""
+    if "Linux version" not in proc_version:
+        raise GuestError(f"cannot read the booted kernel's identity: /proc/version gave "
+                         f"{proc_version.strip()!r}")
     booted = from_proc_version(proc_version)
     if booted != expected:
         raise StaleKernelError(

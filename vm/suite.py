@@ -92,6 +92,10 @@ class Suite:
         if record is None:
             raise HarnessError(f"--no-build: no recorded build in {build_dir} "
                                "(run once without --no-build)")
+        if record.series_key != chosen.key:
+            raise HarnessError(f"--no-build: the last build in {build_dir} is of "
+                               f"{record.series}, not of {chosen.title} (--series); "
+                               "run without --no-build, or with the series it was built from")
         built = build.Built(tree, configured, skipped=True, seconds=0.0, record=record)
         if not built.bzimage.is_file():
             raise HarnessError(f"--no-build: no previous build in {build_dir}")
@@ -101,7 +105,10 @@ class Suite:
 
     def check_binaries(self) -> checks.CheckBinaries:
         if self._checks is None:
-            self._checks = checks.compile_all(self.kernel(), self.progress)
+            built = self.kernel()
+            # Under the lock: another run may be compiling into the same folder.
+            with locked(self.cache, self.progress):
+                self._checks = checks.compile_all(built, self.progress)
         return self._checks
 
     def guest(self) -> Guest:
@@ -148,7 +155,7 @@ class Suite:
         result = self._guest.run("cat /proc/version")
         try:
             identity.verify_booted(result.output, built.identity, built.bzimage)
-        except identity.StaleKernelError as e:
+        except HarnessError as e:
             self._guest.kill()
             self._boot_failure = e
             raise

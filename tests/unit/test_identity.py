@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from vm import identity
+from vm.errors import GuestError, HarnessError
 
 from .conftest import DATA
 
@@ -98,3 +99,25 @@ def test_record_round_trip(tmp_path: Path) -> None:
     assert identity.BuildRecord.read(tmp_path) == record
     (tmp_path / identity.RECORD).write_text("{not json")
     assert identity.BuildRecord.read(tmp_path) is None
+
+
+def test_truncated_image_is_refused(tmp_path: Path) -> None:
+    image = fake_bzimage(tmp_path / "bzImage", GOOD, GOOD)
+    image.write_bytes(image.read_bytes()[:-100])
+    with pytest.raises(identity.StaleKernelError, match="truncated"):
+        identity.read_bzimage(image)
+
+
+def test_unknown_compression_is_a_harness_error_not_a_stale_kernel(tmp_path: Path) -> None:
+    image = fake_bzimage(tmp_path / "bzImage", GOOD, GOOD)
+    data = bytearray(image.read_bytes())
+    data[1024:1028] = b"\x89LZO"  # the payload starts right after the setup sectors
+    image.write_bytes(bytes(data))
+    with pytest.raises(HarnessError, match="cannot read this kernel compression") as e:
+        identity.read_bzimage(image)
+    assert not isinstance(e.value, identity.StaleKernelError)
+
+
+def test_unreadable_proc_version_is_a_guest_error() -> None:
+    with pytest.raises(GuestError):
+        identity.verify_booted("sh: cat: not found\n", GOOD, Path("bzImage"))

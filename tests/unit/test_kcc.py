@@ -47,6 +47,35 @@ def test_unsafe_header_is_compiled_again_without_the_cache(tmp_path: Path) -> No
         assert got == payload
 
 
+def test_unsafe_header_reached_through_dot_dot_is_recognised(tmp_path: Path) -> None:
+    # The dependency file spells the path as the #include did.
+    (tmp_path / "sub" / "x").mkdir(parents=True)
+    (tmp_path / "sub" / "blob.h").write_text('asm(".data\\n.incbin \\"payload.bin\\"\\n.text");\n')
+    (tmp_path / "user.c").write_text('#include "sub/x/../blob.h"\n')
+    for payload in (b"AAAA", b"BBBB"):
+        (tmp_path / "payload.bin").write_bytes(payload)
+        assert compile_with([str(KCC), "gcc"], tmp_path, "user.c", unsafe=("blob.h",)) == payload
+
+
+def test_missing_list_fails_closed(tmp_path: Path) -> None:
+    (tmp_path / "plain.c").write_text("int x = 1;\n")
+    env = dict(os.environ, CCACHE_DIR=str(tmp_path / "ccache"), CCACHE_DEPEND="1",
+               KCC_UNSAFE=str(tmp_path / "no-such-list"))
+    proc = subprocess.run([str(KCC), "gcc", "-Wp,-MMD,dep.d", "-c", "-o", "out.o", "plain.c"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2 and "no-such-list" in proc.stderr
+
+
+def test_preprocessing_to_stdout_runs_once(tmp_path: Path) -> None:
+    (tmp_path / "lds.S").write_text("MARK\n")
+    (tmp_path / "unsafe").write_text("lds.S\n")
+    env = dict(os.environ, CCACHE_DIR=str(tmp_path / "ccache"), CCACHE_DEPEND="1",
+               KCC_UNSAFE=str(tmp_path / "unsafe"))
+    out = subprocess.run([str(KCC), "gcc", "-E", "-P", "-Wp,-MMD,dep.d", "lds.S"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["MARK"]
+
+
 def test_ordinary_sources_still_hit_the_cache(tmp_path: Path) -> None:
     (tmp_path / "plain.c").write_text("int x = 1;\n")
     compile_with([str(KCC), "gcc"], tmp_path, "plain.c")
