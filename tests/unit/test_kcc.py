@@ -57,6 +57,15 @@ def test_unsafe_header_reached_through_dot_dot_is_recognised(tmp_path: Path) -> 
         assert compile_with([str(KCC), "gcc"], tmp_path, "user.c", unsafe=("blob.h",)) == payload
 
 
+def test_list_names_match_whole_file_names_only(tmp_path: Path) -> None:
+    # "blob.h" listed must not keep "myblob.h" users out of the cache.
+    (tmp_path / "myblob.h").write_text("int y;\n")
+    (tmp_path / "user.c").write_text('#include "myblob.h"\n')
+    for _ in range(2):
+        compile_with([str(KCC), "gcc"], tmp_path, "user.c", unsafe=("blob.h",))
+    assert direct_hits(tmp_path) == 1
+
+
 def test_missing_list_fails_closed(tmp_path: Path) -> None:
     (tmp_path / "plain.c").write_text("int x = 1;\n")
     env = dict(os.environ, CCACHE_DIR=str(tmp_path / "ccache"), CCACHE_DEPEND="1",
@@ -80,7 +89,11 @@ def test_ordinary_sources_still_hit_the_cache(tmp_path: Path) -> None:
     (tmp_path / "plain.c").write_text("int x = 1;\n")
     compile_with([str(KCC), "gcc"], tmp_path, "plain.c")
     compile_with([str(KCC), "gcc"], tmp_path, "plain.c")
+    assert direct_hits(tmp_path) == 1
+
+
+def direct_hits(tmp: Path) -> int:
     stats = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True,
-                           env=dict(os.environ, CCACHE_DIR=str(tmp_path / "ccache")))
+                           env=dict(os.environ, CCACHE_DIR=str(tmp / "ccache")))
     counters = dict(line.split("\t") for line in stats.stdout.splitlines() if "\t" in line)
-    assert int(counters.get("direct_cache_hit", "0")) == 1
+    return int(counters.get("direct_cache_hit", "0"))
