@@ -274,9 +274,9 @@ def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: d
     stamp = build_dir / SHADOW_STAMP
     now = shadowed_headers(tree.path)
     before = stamp.read_text() if stamp.is_file() else None
-    # No list (a build folder from before lists, or a new one): clean too;
-    # cleaning an empty folder costs nothing.
-    if before != now:
+    # No list but objects (a folder from before lists, or a build that
+    # stopped early): they were made against an unknown list; clean too.
+    if before != now and (before is not None or next(build_dir.rglob("*.o"), None)):
         progress("build: the set of headers that shadow each other changed"
                  + ("" if before is None else f" ({_first_difference(before, now)})")
                  + ": make clean, objects are rebuilt")
