@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -266,13 +267,25 @@ def shadowed_headers(tree: Path) -> str:
                    for name, paths in sorted(candidates.items()) if len(paths) > 1)
 
 
+def _scan(tree: AppliedTree, build_dir: Path, name: str, scan: Callable[[], str]) -> str:
+    """A scan of the tree, kept per commit: a commit id names its content."""
+    kept = build_dir / f".suite-scan-{name}"
+    if kept.is_file():
+        commit, _, text = kept.read_text().partition("\n")
+        if commit == tree.commit:
+            return text
+    text = scan()
+    kept.write_text(f"{tree.commit}\n{text}")
+    return text
+
+
 def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: dict[str, str],
                                       progress: Progress) -> Path:
     """Write this tree's shadowed-header list; `make clean` first if the
     objects in the build folder were made against another list (or an
     unknown one)."""
     stamp = build_dir / SHADOW_STAMP
-    now = shadowed_headers(tree.path)
+    now = _scan(tree, build_dir, "shadowed", lambda: shadowed_headers(tree.path))
     before = stamp.read_text() if stamp.is_file() else None
     # No list but objects (a folder from before lists, or a build that
     # stopped early): they were made against an unknown list; clean too.
@@ -295,7 +308,7 @@ def _first_difference(before: str, now: str) -> str:
                                            else "")
 
 
-def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Path,
+def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: AppliedTree, build_dir: Path,
                 mode: CacheMode) -> str | None:
     """Set ccache's environment; the CC for make, or None for plain gcc."""
     if mode is CacheMode.NONE or shutil.which("ccache") is None:
@@ -322,7 +335,8 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: Path, build_dir: Pa
     # Base names: kcc matches them as substrings of the dependency file's
     # paths, however those are spelled (absolute, relative, with "..").
     unsafe = build_dir / ".suite-kcc-unsafe"
-    unsafe.write_text("".join(sorted({Path(f).name + "\n" for f in unsafe_files(tree)})))
+    unsafe.write_text(_scan(tree, build_dir, "unsafe", lambda: "".join(
+        sorted({Path(f).name + "\n" for f in unsafe_files(tree.path)}))))
     env["KCC_UNSAFE"] = str(unsafe)
     env["CCACHE_EXTRAFILES"] = str(build_dir / SHADOW_STAMP)
     return f"{installed_kcc(ccache_dir.parent)} gcc"
@@ -355,7 +369,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     # header, the kernel's banner and the guest's /proc/version.
     env["KBUILD_BUILD_VERSION"] = record.identity
     _start_clean_if_shadowing_changed(tree, build_dir, env, progress)
-    cc = _ccache_env(env, ccache_dir, tree.path, build_dir, mode)
+    cc = _ccache_env(env, ccache_dir, tree, build_dir, mode)
     cmd = make_cmd(tree, build_dir, *TARGETS, jobs=jobs)
     if cc is not None:
         cmd.insert(-len(TARGETS), f"CC={cc}")
