@@ -332,8 +332,8 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: AppliedTree, build_
     env["CCACHE_INODECACHE"] = "1"
     if mode is CacheMode.LEGACY:
         return "ccache gcc"
-    # Base names: kcc matches them as substrings of the dependency file's
-    # paths, however those are spelled (absolute, relative, with "..").
+    # Base names: kcc matches them as whole names in the dependency file,
+    # however the folders are spelled there (absolute, relative, "..").
     unsafe = build_dir / ".suite-kcc-unsafe"
     unsafe.write_text(_scan(tree, build_dir, "unsafe", lambda: "".join(
         sorted({Path(f).name + "\n" for f in unsafe_files(tree.path)}))))
