@@ -32,12 +32,6 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.monotonic()
-    fn()
-    return time.monotonic() - start
-
-
 def prepare(cache: Path, chosen: series.Series, run_dir: Path,
             mode: build.CacheMode = build.CacheMode.SAFE) -> build.Built:
     """source -> series -> config -> build, as a run does it."""

@@ -8,6 +8,7 @@ work. Every build embeds a new identity (vm/identity.py) that the suite
 checks in the bzImage and in the booted guest.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -68,11 +69,15 @@ class Built:
 
     @property
     def bzimage(self) -> Path:
-        return self.configured.build_dir / "arch" / "x86" / "boot" / "bzImage"
+        return bzimage_in(self.configured.build_dir)
 
     @property
     def headers(self) -> Path:
         return self.configured.build_dir / "usr" / "include"
+
+
+def bzimage_in(build_dir: Path) -> Path:
+    return build_dir / "arch" / "x86" / "boot" / "bzImage"
 
 
 def build_dir_for(tree: AppliedTree) -> Path:
@@ -96,6 +101,7 @@ _KBUILD_ENV = re.compile(r"^(K(BUILD_\w+|CFLAGS|CPPFLAGS|AFLAGS|RUSTFLAGS)|ARCH|
                          r"INSTALL_\w+|C_INCLUDE_PATH|CPATH|GCC_\w+|SOURCE_DATE_EPOCH)$")
 
 
+@functools.cache
 def toolchain() -> str:
     """What else a build is made from: compiler, binutils, make, libc (the
     guest checks are static), the wrapper, the build format and the
@@ -280,7 +286,7 @@ def _scan(tree: AppliedTree, build_dir: Path, name: str, scan: Callable[[], str]
 
 
 def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: dict[str, str],
-                                      progress: Progress) -> Path:
+                                      progress: Progress) -> None:
     """Write this tree's shadowed-header list; `make clean` first if the
     objects in the build folder were made against another list (or an
     unknown one)."""
@@ -298,7 +304,6 @@ def _start_clean_if_shadowing_changed(tree: AppliedTree, build_dir: Path, env: d
         if proc.returncode != 0:
             raise BuildError(f"make clean failed:\n  {proc.stderr.strip()[-2000:]}")
     stamp.write_text(now)
-    return stamp
 
 
 def _first_difference(before: str, now: str) -> str:
@@ -351,7 +356,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     stamp = build_dir / BUILD_STAMP
     start = time.monotonic()
     last = identity.BuildRecord.read(build_dir)
-    bzimage = build_dir / "arch" / "x86" / "boot" / "bzImage"
+    bzimage = bzimage_in(build_dir)
     if (last is not None and last.inputs == inputs and stamp.is_file()
             and stamp.read_text().strip() == inputs and bzimage.is_file()):
         progress(f"build: unchanged, skipped ({bzimage}, build {last.identity})")
@@ -397,7 +402,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
         raise BuildError(f"kernel build failed after {seconds:.0f} s (full log: {log_path}):\n  "
                          + first_errors(log_path.read_text(errors="replace")))
     # The image must carry the identity just given to it, or a cache lied.
-    identity.verify_build(build_dir, record.identity)
+    identity.verify_build(build_dir / "vmlinux", bzimage, record.identity)
     record.write(build_dir)
     stamp.write_text(inputs + "\n")
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "

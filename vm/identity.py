@@ -140,16 +140,15 @@ def read_vmlinux(path: Path) -> tuple[str, ...]:
     return tuple(sorted({b.decode(errors="replace") for b in _BANNER.findall(path.read_bytes())}))
 
 
-def verify_build(build_dir: Path, expected: str) -> None:
+def verify_build(vmlinux: Path, bzimage: Path, expected: str) -> None:
     """After make: vmlinux and the bzImage made from it both carry the new
     identity. Which of them does not says which step a cache got wrong."""
-    vmlinux = build_dir / "vmlinux"
     found = read_vmlinux(vmlinux)
     if found != (expected,):
         raise StaleKernelError(
             f"{vmlinux} is not the kernel just built: its banner carries "
             f"{', '.join(found) or '(none)'}, the build is {expected}")
-    verify_image(build_dir / "arch" / "x86" / "boot" / "bzImage", expected)
+    verify_image(bzimage, expected)
 
 
 def from_proc_version(text: str) -> str:

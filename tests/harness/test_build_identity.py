@@ -81,8 +81,7 @@ def back_and_forth(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> It
     yield steps
 
 
-def test_each_build_boots_with_its_own_identity(suite: Suite,
-                                                back_and_forth: list[Step]) -> None:
+def test_each_build_boots_with_its_own_identity(back_and_forth: list[Step]) -> None:
     identities = [s.built.identity for s in back_and_forth]
     assert len(set(identities)) == len(identities), identities
     for step in back_and_forth:
