@@ -4,7 +4,7 @@
  * spawn_template_abi.h. A helper exists here once; what only one area
  * needs stays in that area's file.
  *
- * Two kinds of helpers, as in landlock's fs_test.c:
+ * Two kinds of helpers:
  * - st_*() that take @_metadata set up what a check needs and ASSERT
  *   inside: a failure there is a failure of the check's setup.
  * - the others return a value or an errno, so that the check's own
@@ -592,8 +592,9 @@ static inline void st_copy_helper(struct __test_metadata *_metadata,
 	ASSERT_LE(0, in) TH_LOG("open helper %s: %m", name);
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
 	ASSERT_LE(0, out) TH_LOG("create %s: %m", dst);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
 		ASSERT_EQ(n, write(out, buf, n));
+	}
 	ASSERT_EQ(0, n);
 	ASSERT_EQ(0, fchown(out, 0, 0));
 	ASSERT_EQ(0, fchmod(out, mode));

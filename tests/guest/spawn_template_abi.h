@@ -143,7 +143,7 @@ static inline int spawn_template_absent(void)
 
 /*
  * Every check starts with this: on a kernel without the series the check
- * is a skip with the reason, never a pass (DESIGN.md, Conventions).
+ * is a skip with the reason, never a pass (tests/guest/README.md).
  */
 #define REQUIRE_SPAWN_TEMPLATE(_metadata)				\
 	do {								\
