@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from vm import identity, kconfig, series
+from vm import apply, identity, kconfig
+from vm.apply import AppliedTree
 from vm.errors import BuildError, ConfigError
 from vm.paths import REPO_ROOT, digest
 from vm.progress import Progress
-from vm.series import AppliedTree, Series
+from vm.series import Series
 from vm.source import KernelSource
 
 CONFIG_STAMP = ".suite-config-key"
@@ -415,7 +416,7 @@ def build_series(src: KernelSource, chosen: Series, fragments: tuple[kconfig.Fra
                  mode: CacheMode = CacheMode.SAFE) -> Built:
     """The whole way from a source and a series to a kernel, each step cached:
     git am, move the build tree there, configure, build."""
-    tree = series.apply(src, chosen, progress)
-    series.checkout(tree)
+    tree = apply.apply(src, chosen, progress)
+    apply.checkout(tree)
     configured = configure(tree, fragments, progress)
     return build(tree, configured, log_path, progress, ccache_dir=ccache_dir, mode=mode)

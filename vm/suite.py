@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, identity, kconfig, preflight, series, source
+from vm import accel, apply, build, checks, identity, kconfig, preflight, series, source
 from vm.cachelock import locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
@@ -85,7 +85,7 @@ class Suite:
         return built
 
     def _last_build(self, src: source.KernelSource, chosen: series.Series) -> build.Built:
-        tree = series.AppliedTree(src, chosen, src.base)
+        tree = apply.AppliedTree(src, chosen, src.base)
         build_dir = build.build_dir_for(tree)
         configured = build.Configured(build_dir, {}, "as-is")
         record = identity.BuildRecord.read(build_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from vm import build, kconfig, series
+from vm import apply, build, kconfig, series
 from vm.cachelock import locked
 from vm.errors import SeriesError
 from vm.identity import StaleKernelError
@@ -67,7 +67,7 @@ def back_and_forth(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> It
         pytest.skip(f"{CHECK} does not pass on the series itself: {before.message}")
     edited = series.with_patch(first.tree.series, ONE_CONSTANT_EDIT)
     try:
-        series.apply(first.tree.source, edited, suite.progress)
+        apply.apply(first.tree.source, edited, suite.progress)
     except SeriesError as e:
         pytest.skip(f"{ONE_CONSTANT_EDIT.name} does not apply on this series: {e}")
     images = tmp_path_factory.mktemp("images")

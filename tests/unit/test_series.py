@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from vm import series, source
+from vm import apply, series, source
 from vm.errors import SeriesError, SourceError
 from vm.progress import silent
 
@@ -66,22 +66,22 @@ def test_apply_and_reuse(tmp_path: Path, mini_git_tree: Path, cache: Path) -> No
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"})),
                                              ("Kconfig", "config BAR\n\tbool \"bar\"\n")])
     src = source.from_tree(mini_git_tree, cache, silent)
-    applied = series.apply(src, series.load(str(d)), silent)
+    applied = apply.apply(src, series.load(str(d)), silent)
     assert applied.commit != src.base
-    series.checkout(applied)
+    apply.checkout(applied)
     assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
     # Applied once per (base, series): the second time is a ref lookup.
-    assert series.apply(src, series.load(str(d)), silent).commit == applied.commit
+    assert apply.apply(src, series.load(str(d)), silent).commit == applied.commit
 
 
 def test_checkout_touches_only_changed_files(tmp_path: Path, mini_git_tree: Path,
                                              cache: Path) -> None:
     src = source.from_tree(mini_git_tree, cache, silent)
     one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
-    series.checkout(series.apply(src, series.load(str(one)), silent))
+    apply.checkout(apply.apply(src, series.load(str(one)), silent))
     kconfig_mtime = (src.repo / "Kconfig").stat().st_mtime_ns
     two = series_dir(tmp_path / "b", mini_git_tree, [("fs/exec.c", exec_c({4: "four"}))])
-    series.checkout(series.apply(src, series.load(str(two)), silent))
+    apply.checkout(apply.apply(src, series.load(str(two)), silent))
     assert (src.repo / "Kconfig").stat().st_mtime_ns == kconfig_mtime
     assert "four" in (src.repo / "fs" / "exec.c").read_text()
 
@@ -94,7 +94,7 @@ def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
     second.write_text(second.read_text().replace(" line 14\n", " line fourteen\n"))
     src = source.from_tree(mini_git_tree, cache, silent)
     with pytest.raises(SeriesError) as e:
-        series.apply(src, series.load(str(d)), silent)
+        apply.apply(src, series.load(str(d)), silent)
     msg = str(e.value)
     assert second.name in msg
     assert "fs/exec.c" in msg
@@ -108,7 +108,7 @@ def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
         Path(git(apply_wt, "rev-parse", "--git-dir")).glob("rebase-apply"))
     # The cache stays usable: a good series applies afterwards.
     good = series_dir(tmp_path / "good", mini_git_tree, [("fs/exec.c", exec_c({5: "five"}))])
-    assert series.apply(src, series.load(str(good)), silent).commit != src.base
+    assert apply.apply(src, series.load(str(good)), silent).commit != src.base
 
 
 def test_mbox_series(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
@@ -118,13 +118,13 @@ def test_mbox_series(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
     s = series.load(str(mbox))
     assert len(s.patches) == 1 and s.patches[0].label == "demo.mbox mail 2"
     src = source.from_tree(mini_git_tree, cache, silent)
-    assert series.apply(src, s, silent).commit != src.base
+    assert apply.apply(src, s, silent).commit != src.base
 
 
 def test_failure_without_output_still_names_the_first_patch(tmp_path: Path,
                                                              mini_git_tree: Path) -> None:
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
-    message = series.describe_failure(series.load(str(d)), "")
+    message = apply.describe_failure(series.load(str(d)), "")
     assert message.startswith("patch 0001-") and "(git am printed nothing)" in message
 
 
@@ -134,8 +134,8 @@ def test_apply_worktree_holds_only_what_the_series_touches(tmp_path: Path,
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = source.from_tree(mini_git_tree, cache, silent)
     loaded = series.load(str(d))
-    assert series.touched_paths(loaded) == ("fs/exec.c",)
-    series.apply(src, loaded, silent)
+    assert apply.touched_paths(loaded) == ("fs/exec.c",)
+    apply.apply(src, loaded, silent)
     wt = src.repo.parent / (src.repo.name + ".apply")
     present = sorted(str(p.relative_to(wt)) for p in wt.rglob("*")
                      if p.is_file() and ".git" not in p.parts)
@@ -144,17 +144,17 @@ def test_apply_worktree_holds_only_what_the_series_touches(tmp_path: Path,
 
 def test_touched_paths_of_plain_and_quoted_diffs() -> None:
     def one(text: str) -> series.Series:
-        return series.Series("s", "v", (), "", (series.Patch(Path("p"), "p", text),))
+        return series.Series("s", "v", (), (series.Patch("p", text),))
 
     plain = "--- a/fs/exec.c\t2024-01-01\n+++ b/fs/exec.c\n@@ -1 +1 @@\n-x\n+y\n"
-    assert series.touched_paths(one(plain)) == ("fs/exec.c",)
+    assert apply.touched_paths(one(plain)) == ("fs/exec.c",)
     created = "--- /dev/null\n+++ b/fs/new.c\n@@ -0,0 +1 @@\n+y\n"
-    assert series.touched_paths(one(created)) == ("fs/new.c",)
+    assert apply.touched_paths(one(created)) == ("fs/new.c",)
     renamed = ("diff --git a/fs/old.c b/fs/new.c\nsimilarity index 90%\n"
                "rename from fs/old.c\nrename to fs/new.c\n")
-    assert series.touched_paths(one(renamed)) == ("fs/new.c", "fs/old.c")
+    assert apply.touched_paths(one(renamed)) == ("fs/new.c", "fs/old.c")
     quoted = 'diff --git "a/fs/a b.c" "b/fs/a b.c"\n--- "a/fs/a b.c"\n'
-    assert series.touched_paths(one(quoted)) is None
+    assert apply.touched_paths(one(quoted)) is None
 
 
 def test_a_path_the_diffs_do_not_name_still_applies(
@@ -163,9 +163,9 @@ def test_a_path_the_diffs_do_not_name_still_applies(
     # git am on the whole base takes over: a parse gap costs time only.
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = source.from_tree(mini_git_tree, cache, silent)
-    monkeypatch.setattr(series, "touched_paths", lambda s: ())
-    applied = series.apply(src, series.load(str(d)), silent)
-    series.checkout(applied)
+    monkeypatch.setattr(apply, "touched_paths", lambda s: ())
+    applied = apply.apply(src, series.load(str(d)), silent)
+    apply.checkout(applied)
     assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
 
 
@@ -187,11 +187,11 @@ def test_unpacked_base_stores_only_the_blobs_a_series_reads(
     two = series_dir(tmp_path / "b", mini_git_tree, [("fs/open.c", "open, patched\n")])
     src = tarball_source(mini_git_tree, tmp_path, cache)
     assert not stored(src.repo, f"{src.base}:fs/exec.c")
-    series.checkout(series.apply(src, series.load(str(one)), silent))
+    apply.checkout(apply.apply(src, series.load(str(one)), silent))
     assert stored(src.repo, f"{src.base}:fs/exec.c")
     assert not stored(src.repo, f"{src.base}:fs/open.c")
     # Moving from one series to the other restores exec.c from its stored blob.
-    series.checkout(series.apply(src, series.load(str(two)), silent))
+    apply.checkout(apply.apply(src, series.load(str(two)), silent))
     assert (src.repo / "fs" / "exec.c").read_text() == exec_c({})
     assert (src.repo / "fs" / "open.c").read_text() == "open, patched\n"
 
@@ -202,7 +202,7 @@ def test_a_hand_edited_cache_file_is_named(tmp_path: Path, mini_git_tree: Path,
     src = tarball_source(mini_git_tree, tmp_path, cache)
     (src.repo / "fs" / "exec.c").write_text("edited by hand\n")
     with pytest.raises(SourceError, match=r"no longer match the pristine.*: fs/exec\.c; delete"):
-        series.apply(src, series.load(str(d)), silent)
+        apply.apply(src, series.load(str(d)), silent)
 
 
 def test_a_new_timestamp_on_an_unstored_file_is_not_an_edit(
@@ -210,10 +210,10 @@ def test_a_new_timestamp_on_an_unstored_file_is_not_an_edit(
     one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     two = series_dir(tmp_path / "b", mini_git_tree, [("fs/exec.c", exec_c({4: "four"}))])
     src = tarball_source(mini_git_tree, tmp_path, cache)
-    series.checkout(series.apply(src, series.load(str(one)), silent))
+    apply.checkout(apply.apply(src, series.load(str(one)), silent))
     # Kconfig's blob was never stored: checkout must not try to restore it.
     os.utime(src.repo / "Kconfig", (1, 1))
-    series.checkout(series.apply(src, series.load(str(two)), silent))
+    apply.checkout(apply.apply(src, series.load(str(two)), silent))
     assert (src.repo / "Kconfig").read_text() == (mini_git_tree / "Kconfig").read_text()
     assert git(src.repo, "status", "--porcelain", "--untracked-files=no") == ""
 
@@ -234,16 +234,16 @@ def test_a_file_missing_from_the_base_fails_at_once(
                    check=True)
     src = tarball_source(mini_git_tree, tmp_path, cache)
     calls: list[tuple[str, ...] | None] = []
-    real = series._git_am
+    real = apply._git_am
 
     def counted(source_: source.KernelSource, series_: series.Series,
                 paths: tuple[str, ...] | None) -> tuple[str | None, str]:
         calls.append(paths)
         return real(source_, series_, paths)
 
-    monkeypatch.setattr(series, "_git_am", counted)
+    monkeypatch.setattr(apply, "_git_am", counted)
     with pytest.raises(SeriesError, match=r"fs/extra\.c: does not exist in index"):
-        series.apply(src, series.load(str(d)), silent)
+        apply.apply(src, series.load(str(d)), silent)
     assert calls == [("fs/extra.c",)]  # no second try on the whole base
 
 
@@ -252,12 +252,12 @@ def test_an_unpacked_again_cache_gets_the_same_base_and_a_working_apply_tree(
     one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     tarball = make_tarball(mini_git_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
-    series.apply(src, series.load(str(one)), silent)
+    apply.apply(src, series.load(str(one)), silent)
     shutil.rmtree(src.repo)  # what the damaged-cache error tells the user to do
     again = source.from_tarball(tarball, cache, silent)
     assert again.base == src.base
-    applied = series.apply(again, series.load(str(one)), silent)
-    series.checkout(applied)
+    applied = apply.apply(again, series.load(str(one)), silent)
+    apply.checkout(applied)
     assert (again.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
 
 
@@ -267,4 +267,4 @@ def test_an_edited_unstored_file_in_the_build_tree_is_named(
     src = tarball_source(mini_git_tree, tmp_path, cache)
     (src.repo / "Kconfig").write_text("edited by hand\n")
     with pytest.raises(SourceError, match=r"no longer match the pristine.*: Kconfig; delete"):
-        series.checkout(series.apply(src, series.load(str(one)), silent))
+        apply.checkout(apply.apply(src, series.load(str(one)), silent))

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from vm import git as vmgit
 from vm import source
 from vm.errors import SourceError
 from vm.progress import silent
@@ -86,6 +87,6 @@ def test_unpacked_symlinks_are_stored_as_links(mini_tree: Path, cache: Path,
     (mini_tree / "fs" / "link.c").symlink_to("exec.c")
     tarball = make_tarball(mini_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
-    source.ensure_blobs(src.repo, source.tree_entries(src.repo, src.base))
+    vmgit.ensure_blobs(src.repo, vmgit.tree_entries(src.repo, src.base))
     assert git(src.repo, "cat-file", "-p", f"{src.base}:fs/link.c") == "exec.c"
     git(src.repo, "fsck", "--no-dangling")  # every object of the base is there now
