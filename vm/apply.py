@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from vm.cache import apply_worktree
 from vm.errors import SeriesError
 from vm.git import (
     FIXED_DATES,
@@ -119,7 +120,7 @@ def _graft(source: KernelSource, series: Series, narrow: str, head: str) -> str:
 
 def _apply_worktree(source: KernelSource) -> Path:
     """The scratch worktree for git am."""
-    wt = source.repo.parent / (source.repo.name + ".apply")
+    wt = apply_worktree(source.repo)
     # Its .git file points into the repository: after the repository was
     # deleted and unpacked again, that link is dead and needs a new worktree.
     if not (wt / ".git").exists() or not git(wt, "rev-parse", "--git-dir", check=False):

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vm import build, checks, health, identity, kconfig, series, source
+from vm.cache import Cache
 from vm.paths import DEFAULT_SERIES, REPO_ROOT
 from vm.suite import Options, Suite
 
@@ -32,12 +33,12 @@ def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def prepare(cache: Path, chosen: series.Series, run_dir: Path,
+def prepare(cache: Cache, chosen: series.Series, run_dir: Path,
             mode: build.CacheMode = build.CacheMode.SAFE) -> build.Built:
     """source -> series -> config -> build, as a run does it."""
     src = source.resolve(None, cache, log)
     return build.build_series(src, chosen, kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS),
-                              run_dir / "build.log", log, ccache_dir=cache / "ccache",
+                              run_dir / "build.log", log, cache=cache,
                               mode=mode)
 
 
@@ -73,7 +74,7 @@ def bench_mode(series_dir: Path, mode: build.CacheMode) -> dict[str, str]:
     """One mode in a fresh cache: cold, no change, one hunk, and the
     back-and-forth of issue 12 (series + one constant, then the series)."""
     with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
-        cache, run_dir = Path(tmp) / "cache", Path(tmp) / "run"
+        cache, run_dir = Cache(Path(tmp) / "cache"), Path(tmp) / "run"
         run_dir.mkdir()
         full = series.load(str(series_dir))
         edited = Path(tmp) / "edited"

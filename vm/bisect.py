@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from vm import build, kconfig, preflight, series, source
-from vm.cachelock import locked
+from vm.cache import Cache, locked
 from vm.errors import HarnessError
-from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, cache_dir
+from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES
 
 
 def log(message: str) -> None:
@@ -26,7 +26,7 @@ def log(message: str) -> None:
 
 def build_prefixes(full: series.Series, tree: Path | None,
                    fragments: tuple[str, ...], log_dir: Path) -> int:
-    cache = cache_dir()
+    cache = Cache.default()
     preflight.require(preflight.BUILD_TOOLS, "build the kernel")
     with locked(cache, log):
         src = source.resolve(tree, cache, log)
@@ -36,7 +36,7 @@ def build_prefixes(full: series.Series, tree: Path | None,
             start = time.monotonic()
             try:
                 build.build_series(src, prefix, frags, log_dir / f"build-{k:02d}.log", log,
-                                   ccache_dir=cache / "ccache")
+                                   cache=cache)
             except HarnessError as e:
                 print(f"{k}/{len(full.patches)} {patch.label}: FAILED\n  {e}")
                 return 1

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from vm import apply, identity, kconfig
 from vm.apply import AppliedTree
+from vm.cache import Cache
+from vm.cache import build_dir as build_dir_of
 from vm.errors import BuildError, ConfigError
 from vm.paths import REPO_ROOT, digest
 from vm.progress import Progress
@@ -82,7 +84,7 @@ def bzimage_in(build_dir: Path) -> Path:
 
 
 def build_dir_for(tree: AppliedTree) -> Path:
-    return tree.source.repo.parent / (tree.source.repo.name + ".build")
+    return build_dir_of(tree.source.repo)
 
 
 def make_env() -> dict[str, str]:
@@ -118,12 +120,12 @@ def toolchain() -> str:
     return digest(BUILD_FORMAT, *versions, KCC.read_bytes(), *env)
 
 
-def installed_kcc(cache: Path) -> Path:
+def installed_kcc(cache: Cache) -> Path:
     """The wrapper under a name that changes with its content and the build
     format (kbuild then rebuilds every object: its command line changed)
     but not with where the clone is."""
     data = KCC.read_bytes()
-    dest = cache / "bin" / f"kcc-{digest(BUILD_FORMAT, data)}"
+    dest = cache.bin / f"kcc-{digest(BUILD_FORMAT, data)}"
     if not dest.is_file() or dest.read_bytes() != data:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
@@ -314,11 +316,12 @@ def _first_difference(before: str, now: str) -> str:
                                            else "")
 
 
-def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: AppliedTree, build_dir: Path,
+def _ccache_env(env: dict[str, str], cache: Cache, tree: AppliedTree, build_dir: Path,
                 mode: CacheMode) -> str | None:
     """Set ccache's environment; the CC for make, or None for plain gcc."""
     if mode is CacheMode.NONE or shutil.which("ccache") is None:
         return None
+    ccache_dir = cache.ccache
     for name in [k for k in env if k.startswith("CCACHE_")]:
         del env[name]
     env["CCACHE_DIR"] = str(ccache_dir)
@@ -345,11 +348,11 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: AppliedTree, build_
         sorted({Path(f).name + "\n" for f in unsafe_files(tree.path)}))))
     env["KCC_UNSAFE"] = str(unsafe)
     env["CCACHE_EXTRAFILES"] = str(build_dir / SHADOW_STAMP)
-    return f"{installed_kcc(ccache_dir.parent)} gcc"
+    return f"{installed_kcc(cache)} gcc"
 
 
 def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: Progress,
-          ccache_dir: Path, jobs: int | None = None,
+          cache: Cache, jobs: int | None = None,
           mode: CacheMode = CacheMode.SAFE) -> Built:
     """make bzImage headers_install, unless the same inputs were built last time."""
     inputs = digest(configured.key, tree.commit, mode.value)
@@ -375,7 +378,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     # header, the kernel's banner and the guest's /proc/version.
     env["KBUILD_BUILD_VERSION"] = record.identity
     _start_clean_if_shadowing_changed(tree, build_dir, env, progress)
-    cc = _ccache_env(env, ccache_dir, tree, build_dir, mode)
+    cc = _ccache_env(env, cache, tree, build_dir, mode)
     cmd = make_cmd(tree, build_dir, *TARGETS, jobs=jobs)
     if cc is not None:
         cmd.insert(-len(TARGETS), f"CC={cc}")
@@ -412,11 +415,11 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
 
 
 def build_series(src: KernelSource, chosen: Series, fragments: tuple[kconfig.Fragment, ...],
-                 log_path: Path, progress: Progress, ccache_dir: Path,
+                 log_path: Path, progress: Progress, cache: Cache,
                  mode: CacheMode = CacheMode.SAFE) -> Built:
     """The whole way from a source and a series to a kernel, each step cached:
     git am, move the build tree there, configure, build."""
     tree = apply.apply(src, chosen, progress)
     apply.checkout(tree)
     configured = configure(tree, fragments, progress)
-    return build(tree, configured, log_path, progress, ccache_dir=ccache_dir, mode=mode)
+    return build(tree, configured, log_path, progress, cache=cache, mode=mode)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vm import ktap
 from vm.build import Built, first_errors, toolchain
+from vm.cache import check_programs_dir
 from vm.errors import BuildError
 from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.progress import Progress
@@ -47,7 +48,7 @@ def checks_key(built: Built, checks_dir: Path, selftests: Path) -> str:
 def compile_all(built: Built, progress: Progress,
                 checks_dir: Path = GUEST_CHECKS_DIR) -> CheckBinaries:
     """make -C tests/guest against the UAPI headers and harness of the tree under test."""
-    out_dir = built.configured.build_dir / "guest-checks"
+    out_dir = check_programs_dir(built.configured.build_dir)
     selftests = built.tree.path / "tools" / "testing" / "selftests"
     if not (selftests / "kselftest_harness.h").is_file():
         raise BuildError(f"{selftests}/kselftest_harness.h missing: not a full kernel tree?")

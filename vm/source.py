@@ -11,6 +11,7 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from vm.cache import Cache
 from vm.errors import SourceError
 from vm.git import FIXED_DATES, ensure_blobs, git, run_git, tree_entries
 from vm.paths import digest
@@ -100,9 +101,9 @@ def _untar(tarball: Path) -> list[str]:
     return ["tar", "-xf", str(tarball)]
 
 
-def from_tarball(tarball: Path, cache: Path, progress: Progress) -> KernelSource:
+def from_tarball(tarball: Path, cache: Cache, progress: Progress) -> KernelSource:
     """Unpack the tarball once into the cache, keyed by its identity."""
-    repo = cache / "src" / tarball_key(tarball)
+    repo = cache.source_repo(tarball_key(tarball))
     stamp = repo / ".git" / STAMP
     if stamp.is_file():
         return _finish(repo, stamp.read_text().strip(), str(tarball))
@@ -136,12 +137,12 @@ def _is_clean_git_tree(tree: Path) -> bool:
     return proc.returncode == 0 and proc.stdout.strip() == ""
 
 
-def from_tree(tree: Path, cache: Path, progress: Progress) -> KernelSource:
+def from_tree(tree: Path, cache: Cache, progress: Progress) -> KernelSource:
     """Mirror a developer's tree into the cache; the tree itself is only read."""
     tree = tree.resolve()
     if not (tree / "Makefile").is_file() or not (tree / "Kconfig").is_file():
         raise SourceError(f"--kernel-tree {tree}: not a kernel tree (no Makefile/Kconfig)")
-    repo = cache / "src" / ("tree-" + digest(str(tree)))
+    repo = cache.source_repo("tree-" + digest(str(tree)))
     if _is_clean_git_tree(tree):
         # A clean git tree: its HEAD is the base. A shared clone reads the
         # developer's objects through alternates and writes nothing there.
@@ -157,7 +158,7 @@ def from_tree(tree: Path, cache: Path, progress: Progress) -> KernelSource:
         else:
             git(repo, "fetch", "-q", str(tree), head, error=SourceError)
         return _finish(repo, head, f"{tree} @ {head[:12]}")
-    return _from_copy(tree, cache / "src" / ("copy-" + digest(str(tree))), progress)
+    return _from_copy(tree, cache.source_repo("copy-" + digest(str(tree))), progress)
 
 
 def _from_copy(tree: Path, top: Path, progress: Progress) -> KernelSource:
@@ -203,7 +204,7 @@ def _from_copy(tree: Path, top: Path, progress: Progress) -> KernelSource:
     return _finish(repo, base, f"{tree} (copy)")
 
 
-def resolve(kernel_tree: Path | None, cache: Path, progress: Progress) -> KernelSource:
+def resolve(kernel_tree: Path | None, cache: Cache, progress: Progress) -> KernelSource:
     if kernel_tree is not None:
         return from_tree(kernel_tree, cache, progress)
     if not os.access(DEBIAN_SRC_DIR, os.R_OK):

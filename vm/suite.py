@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vm import accel, apply, build, checks, identity, kconfig, preflight, series, source
-from vm.cachelock import locked
+from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
-from vm.paths import DEFAULT_SERIES, cache_dir
+from vm.paths import DEFAULT_SERIES
 from vm.progress import Progress
 from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
@@ -37,7 +37,7 @@ class Suite:
     options: Options
     run_dir: Path
     progress: Progress
-    cache: Path = field(default_factory=cache_dir)
+    cache: Cache = field(default_factory=Cache.default)
     summary: Summary = field(default_factory=Summary)
     _built: build.Built | None = None
     _checks: checks.CheckBinaries | None = None
@@ -77,7 +77,7 @@ class Suite:
         else:
             built = build.build_series(src, chosen, kconfig.load_fragments(opts.kconfigs),
                                        self.run_dir / "build.log", self.progress,
-                                       ccache_dir=self.cache / "ccache")
+                                       cache=self.cache)
         self.summary.kernel = f"{src.version} from {src.origin}"
         self.summary.build = built.identity
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")

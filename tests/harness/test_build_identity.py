@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from vm import apply, build, kconfig, series
-from vm.cachelock import locked
+from vm.cache import locked
 from vm.errors import SeriesError
 from vm.identity import StaleKernelError
 from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
@@ -48,7 +48,7 @@ def build_and_boot(suite: Suite, chosen: series.Series, label: str) -> build.Bui
             suite.kernel().tree.source, chosen,
             kconfig.load_fragments(suite.options.kconfigs),
             suite.run_dir / f"build-{label}.log", suite.progress,
-            ccache_dir=suite.cache / "ccache")
+            cache=suite.cache)
     suite.adopt(built)
     suite.reboot()
     suite.guest()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from vm import apply, series, source
+from vm.cache import Cache, apply_worktree
 from vm.errors import SeriesError, SourceError
 from vm.progress import silent
 
@@ -62,7 +63,7 @@ def test_missing_series(tmp_path: Path) -> None:
         series.load(str(tmp_path / "absent"))
 
 
-def test_apply_and_reuse(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+def test_apply_and_reuse(tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"})),
                                              ("Kconfig", "config BAR\n\tbool \"bar\"\n")])
     src = source.from_tree(mini_git_tree, cache, silent)
@@ -75,7 +76,7 @@ def test_apply_and_reuse(tmp_path: Path, mini_git_tree: Path, cache: Path) -> No
 
 
 def test_checkout_touches_only_changed_files(tmp_path: Path, mini_git_tree: Path,
-                                             cache: Path) -> None:
+                                             cache: Cache) -> None:
     src = source.from_tree(mini_git_tree, cache, silent)
     one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     apply.checkout(apply.apply(src, series.load(str(one)), silent))
@@ -87,7 +88,7 @@ def test_checkout_touches_only_changed_files(tmp_path: Path, mini_git_tree: Path
 
 
 def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
-        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+        tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"})),
                                              ("fs/exec.c", exec_c({3: "three", 15: "x"}))])
     second = sorted(d.glob("0002-*.patch"))[0]
@@ -98,7 +99,7 @@ def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
     msg = str(e.value)
     assert second.name in msg
     assert "fs/exec.c" in msg
-    apply_wt = src.repo.parent / (src.repo.name + ".apply")
+    apply_wt = apply_worktree(src.repo)
     # Back at the base's own version of what the series touches, and clean.
     assert git(apply_wt, "ls-tree", "-r", "--name-only", "HEAD") == "fs/exec.c"
     assert (git(apply_wt, "rev-parse", "HEAD:fs/exec.c")
@@ -111,7 +112,7 @@ def test_broken_patch_names_file_and_hunk_and_leaves_nothing(
     assert apply.apply(src, series.load(str(good)), silent).commit != src.base
 
 
-def test_mbox_series(tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+def test_mbox_series(tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     mbox = tmp_path / "demo.mbox"
     mbox.write_text("".join(p.read_text() for p in sorted(d.glob("*.patch"))))
@@ -130,13 +131,13 @@ def test_failure_without_output_still_names_the_first_patch(tmp_path: Path,
 
 def test_apply_worktree_holds_only_what_the_series_touches(tmp_path: Path,
                                                            mini_git_tree: Path,
-                                                           cache: Path) -> None:
+                                                           cache: Cache) -> None:
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = source.from_tree(mini_git_tree, cache, silent)
     loaded = series.load(str(d))
     assert apply.touched_paths(loaded) == ("fs/exec.c",)
     apply.apply(src, loaded, silent)
-    wt = src.repo.parent / (src.repo.name + ".apply")
+    wt = apply_worktree(src.repo)
     present = sorted(str(p.relative_to(wt)) for p in wt.rglob("*")
                      if p.is_file() and ".git" not in p.parts)
     assert present == ["fs/exec.c"]
@@ -158,7 +159,7 @@ def test_touched_paths_of_plain_and_quoted_diffs() -> None:
 
 
 def test_a_path_the_diffs_do_not_name_still_applies(
-        tmp_path: Path, mini_git_tree: Path, cache: Path,
+        tmp_path: Path, mini_git_tree: Path, cache: Cache,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # git am on the whole base takes over: a parse gap costs time only.
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
@@ -169,7 +170,7 @@ def test_a_path_the_diffs_do_not_name_still_applies(
     assert (src.repo / "fs" / "exec.c").read_text().splitlines()[2] == "three"
 
 
-def tarball_source(tree: Path, tmp_path: Path, cache: Path) -> source.KernelSource:
+def tarball_source(tree: Path, tmp_path: Path, cache: Cache) -> source.KernelSource:
     return source.from_tarball(make_tarball(tree, tmp_path), cache, silent)
 
 
@@ -179,7 +180,7 @@ def stored(repo: Path, rev: str) -> bool:
 
 
 def test_unpacked_base_stores_only_the_blobs_a_series_reads(
-        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+        tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     (mini_git_tree / "fs" / "open.c").write_text("open\n")
     git(mini_git_tree, "add", "fs/open.c")
     git(mini_git_tree, "commit", "-qm", "open.c")
@@ -197,7 +198,7 @@ def test_unpacked_base_stores_only_the_blobs_a_series_reads(
 
 
 def test_a_hand_edited_cache_file_is_named(tmp_path: Path, mini_git_tree: Path,
-                                           cache: Path) -> None:
+                                           cache: Cache) -> None:
     d = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = tarball_source(mini_git_tree, tmp_path, cache)
     (src.repo / "fs" / "exec.c").write_text("edited by hand\n")
@@ -206,7 +207,7 @@ def test_a_hand_edited_cache_file_is_named(tmp_path: Path, mini_git_tree: Path,
 
 
 def test_a_new_timestamp_on_an_unstored_file_is_not_an_edit(
-        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+        tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     two = series_dir(tmp_path / "b", mini_git_tree, [("fs/exec.c", exec_c({4: "four"}))])
     src = tarball_source(mini_git_tree, tmp_path, cache)
@@ -219,7 +220,7 @@ def test_a_new_timestamp_on_an_unstored_file_is_not_an_edit(
 
 
 def test_a_file_missing_from_the_base_fails_at_once(
-        tmp_path: Path, mini_git_tree: Path, cache: Path,
+        tmp_path: Path, mini_git_tree: Path, cache: Cache,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A patch made on a tree that has fs/extra.c, which the base lacks.
     work = tmp_path / "work"
@@ -248,7 +249,7 @@ def test_a_file_missing_from_the_base_fails_at_once(
 
 
 def test_an_unpacked_again_cache_gets_the_same_base_and_a_working_apply_tree(
-        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+        tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     one = series_dir(tmp_path / "a", mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     tarball = make_tarball(mini_git_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
@@ -262,7 +263,7 @@ def test_an_unpacked_again_cache_gets_the_same_base_and_a_working_apply_tree(
 
 
 def test_an_edited_unstored_file_in_the_build_tree_is_named(
-        tmp_path: Path, mini_git_tree: Path, cache: Path) -> None:
+        tmp_path: Path, mini_git_tree: Path, cache: Cache) -> None:
     one = series_dir(tmp_path, mini_git_tree, [("fs/exec.c", exec_c({3: "three"}))])
     src = tarball_source(mini_git_tree, tmp_path, cache)
     (src.repo / "Kconfig").write_text("edited by hand\n")
