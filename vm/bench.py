@@ -23,8 +23,9 @@ from pathlib import Path
 
 from vm import build, checks, health, identity, kconfig, series, source
 from vm.cache import Cache
-from vm.paths import DEFAULT_SERIES, REPO_ROOT
-from vm.suite import Options, Suite
+from vm.options import DEFAULT_FRAGMENTS, DEFAULT_SERIES, Options
+from vm.paths import REPO_ROOT
+from vm.suite import Suite
 
 BENCH_DIR = REPO_ROOT / "build" / "bench"
 
@@ -37,7 +38,7 @@ def prepare(cache: Cache, chosen: series.Series, run_dir: Path,
             mode: build.CacheMode = build.CacheMode.SAFE) -> build.Built:
     """source -> series -> config -> build, as a run does it."""
     src = source.resolve(None, cache, log)
-    return build.build_series(src, chosen, kconfig.load_fragments(kconfig.DEFAULT_FRAGMENTS),
+    return build.build_series(src, chosen, kconfig.load_fragments(DEFAULT_FRAGMENTS),
                               run_dir / "build.log", log, cache=cache,
                               mode=mode)
 

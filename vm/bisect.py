@@ -17,7 +17,7 @@ from pathlib import Path
 from vm import build, kconfig, preflight, series, source
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
-from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES
+from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
 
 
 def log(message: str) -> None:
@@ -58,7 +58,7 @@ def main() -> None:
     if not full.patches:
         raise SystemExit("--series none: nothing to bisect")
     sys.exit(build_prefixes(full, args.kernel_tree,
-                            kconfig.DEFAULT_FRAGMENTS + tuple(args.kconfig), log_dir))
+                            fragments_with(args.kconfig), log_dir))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import shlex
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pexpect
@@ -33,11 +33,10 @@ CONSOLE_TAIL_LINES = 40
 class GuestSpec:
     bzimage: Path
     accel: str  # "kvm" or "tcg"
-    memory: str = "1G"
-    cpus: int = 2
-    shared_dir: Path = Path("/tmp")  # read-write in the guest, same path
-    console_log: Path = Path("/dev/null")
-    append: tuple[str, ...] = field(default=())
+    memory: str  # as QEMU takes it: "1G"
+    cpus: int
+    shared_dir: Path  # read-write in the guest, same path
+    console_log: Path  # every boot's console, appended
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,6 @@ def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
            "--verbose", "--exec", script]
     if spec.accel == "tcg":
         cmd.insert(3, "--disable-kvm")
-    for arg in spec.append:
-        cmd += ["--append", arg]
     return cmd
 
 

@@ -13,8 +13,6 @@ from pathlib import Path
 from vm.errors import ConfigError
 from vm.paths import KCONFIGS_DIR
 
-DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace")
-
 _SET = re.compile(r"^(CONFIG_[A-Za-z0-9_]+)=(.*)$")
 _UNSET = re.compile(r"^# (CONFIG_[A-Za-z0-9_]+) is not set$")
 

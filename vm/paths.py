@@ -10,8 +10,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PATCHES_DIR = REPO_ROOT / "patches"
 KCONFIGS_DIR = REPO_ROOT / "kconfigs"
 GUEST_CHECKS_DIR = REPO_ROOT / "tests" / "guest"
-DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v1"
-DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
 
 
 def digest(*parts: str | bytes) -> str:

@@ -14,22 +14,10 @@ from vm import accel, apply, build, checks, identity, kconfig, preflight, series
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
-from vm.paths import DEFAULT_SERIES
+from vm.options import Options
 from vm.progress import Progress
 from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
-
-
-@dataclass(frozen=True)
-class Options:
-    kernel_tree: Path | None = None
-    series: str = str(DEFAULT_SERIES)
-    kconfigs: tuple[str, ...] = kconfig.DEFAULT_FRAGMENTS
-    no_build: bool = False
-    accel: str = "auto"
-    guest_memory: str = "1G"
-    guest_cpus: int = 2
-    check_timeout: float = 300.0
 
 
 @dataclass

@@ -35,7 +35,9 @@ def test_kmsg_records_become_dmesg_lines() -> None:
 
 
 def test_vng_command_uses_tcg_only_when_asked() -> None:
-    spec = guest.GuestSpec(bzimage=Path("/k/bzImage"), accel="tcg")
-    assert "--disable-kvm" in guest.vng_command(spec, "ready")
-    spec = guest.GuestSpec(bzimage=Path("/k/bzImage"), accel="kvm")
-    assert "--disable-kvm" not in guest.vng_command(spec, "ready")
+    def spec(accel: str) -> guest.GuestSpec:
+        return guest.GuestSpec(bzimage=Path("/k/bzImage"), accel=accel, memory="1G", cpus=2,
+                               shared_dir=Path("/s"), console_log=Path("/c"))
+
+    assert "--disable-kvm" in guest.vng_command(spec("tcg"), "ready")
+    assert "--disable-kvm" not in guest.vng_command(spec("kvm"), "ready")

@@ -4,6 +4,7 @@ import pytest
 
 from vm import kconfig
 from vm.errors import ConfigError
+from vm.options import DEFAULT_FRAGMENTS
 from vm.paths import KCONFIGS_DIR
 
 KCONFIG = """\
@@ -86,7 +87,7 @@ def test_verify_names_promptless_and_selecting_options() -> None:
 
 def test_shipped_fragments_parse() -> None:
     names = [p.stem for p in KCONFIGS_DIR.glob("*.config")]
-    assert set(kconfig.DEFAULT_FRAGMENTS) <= set(names)
+    assert set(DEFAULT_FRAGMENTS) <= set(names)
     for frag in kconfig.load_fragments(names):
         assert frag.entries, frag.path
 
