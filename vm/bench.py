@@ -21,8 +21,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vm import build, checks, health, identity, kconfig, series, source
+from vm import build, checks, health, identity, series
 from vm.cache import Cache
+from vm.kernel import KernelRequest, build_kernel
 from vm.options import DEFAULT_FRAGMENTS, DEFAULT_SERIES, Options
 from vm.paths import REPO_ROOT
 from vm.suite import Suite
@@ -37,10 +38,8 @@ def log(message: str) -> None:
 def prepare(cache: Cache, chosen: series.Series, run_dir: Path,
             mode: build.CacheMode = build.CacheMode.SAFE) -> build.Built:
     """source -> series -> config -> build, as a run does it."""
-    src = source.resolve(None, cache, log)
-    return build.build_series(src, chosen, kconfig.load_fragments(DEFAULT_FRAGMENTS),
-                              run_dir / "build.log", log, cache=cache,
-                              mode=mode)
+    return build_kernel(KernelRequest(None, chosen, DEFAULT_FRAGMENTS), cache,
+                        run_dir / "build.log", log, mode=mode)
 
 
 def edit_one_c_hunk(src_dir: Path, dst_dir: Path) -> str:

@@ -14,9 +14,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from vm import build, kconfig, preflight, series, source
+from vm import series
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
+from vm.kernel import KernelRequest, build_kernel
 from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
 
 
@@ -27,16 +28,12 @@ def log(message: str) -> None:
 def build_prefixes(full: series.Series, tree: Path | None,
                    fragments: tuple[str, ...], log_dir: Path) -> int:
     cache = Cache.default()
-    preflight.require(preflight.BUILD_TOOLS, "build the kernel")
     with locked(cache, log):
-        src = source.resolve(tree, cache, log)
-        frags = kconfig.load_fragments(fragments)
         for k, patch in enumerate(full.patches, 1):
-            prefix = replace(full, patches=full.patches[:k])
+            request = KernelRequest(tree, replace(full, patches=full.patches[:k]), fragments)
             start = time.monotonic()
             try:
-                build.build_series(src, prefix, frags, log_dir / f"build-{k:02d}.log", log,
-                                   cache=cache)
+                build_kernel(request, cache, log_dir / f"build-{k:02d}.log", log)
             except HarnessError as e:
                 print(f"{k}/{len(full.patches)} {patch.label}: FAILED\n  {e}")
                 return 1

@@ -20,15 +20,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from vm import apply, identity, kconfig
+from vm import identity, kconfig
 from vm.apply import AppliedTree
-from vm.cache import Cache
-from vm.cache import build_dir as build_dir_of
+from vm.cache import Cache, build_folder
 from vm.errors import BuildError, ConfigError
 from vm.paths import REPO_ROOT, digest
 from vm.progress import Progress
-from vm.series import Series
-from vm.source import KernelSource
 
 CONFIG_STAMP = ".suite-config-key"
 BUILD_STAMP = ".suite-build-key"
@@ -50,8 +47,7 @@ SHADOW_STAMP = ".suite-shadowed-headers"
 @dataclass(frozen=True)
 class Configured:
     build_dir: Path
-    wanted: dict[str, str]
-    key: str
+    key: str  # what the .config was made from ("as-is" for --no-build)
 
     @property
     def config_path(self) -> Path:
@@ -62,8 +58,6 @@ class Configured:
 class Built:
     tree: AppliedTree
     configured: Configured
-    skipped: bool
-    seconds: float
     record: identity.BuildRecord
 
     @property
@@ -81,10 +75,6 @@ class Built:
 
 def bzimage_in(build_dir: Path) -> Path:
     return build_dir / "arch" / "x86" / "boot" / "bzImage"
-
-
-def build_dir_for(tree: AppliedTree) -> Path:
-    return build_dir_of(tree.source.repo)
 
 
 def make_env() -> dict[str, str]:
@@ -181,13 +171,13 @@ def _kconfig_files(tree: Path) -> dict[str, str]:
 def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
               progress: Progress) -> Configured:
     """tinyconfig + fragments + olddefconfig, verified; skipped if unchanged."""
-    build_dir = build_dir_for(tree)
-    build_dir.mkdir(parents=True, exist_ok=True)
+    folder = build_folder(tree.source.repo)
+    folder.mkdir(parents=True, exist_ok=True)
     wanted = kconfig.merged(fragments)
     # Kconfig asks the compiler what it supports: the toolchain is an input.
     key = digest(tree.commit, kconfig.render(wanted), toolchain())
-    stamp = build_dir / CONFIG_STAMP
-    configured = Configured(build_dir, wanted, key)
+    stamp = folder / CONFIG_STAMP
+    configured = Configured(folder, key)
     if (stamp.is_file() and configured.config_path.is_file()
             and stamp.read_text().split() == [key, config_hash(configured.config_path)]):
         return configured
@@ -195,9 +185,9 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     names = ", ".join(f.path.stem for f in fragments)
     progress(f"config: tinyconfig + {names}, then olddefconfig")
     config = configured.config_path
-    _make(tree, build_dir, "tinyconfig")
+    _make(tree, folder, "tinyconfig")
     config.write_text(kconfig.overlay(config.read_text(), wanted))
-    _make(tree, build_dir, "olddefconfig")
+    _make(tree, folder, "olddefconfig")
     new = config.read_text()
     final = kconfig.as_dict(kconfig.parse(new, str(config)))
     if kconfig.missing(wanted, final):
@@ -364,7 +354,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     if (last is not None and last.inputs == inputs and stamp.is_file()
             and stamp.read_text().strip() == inputs and bzimage.is_file()):
         progress(f"build: unchanged, skipped ({bzimage}, build {last.identity})")
-        return Built(tree, configured, skipped=True, seconds=0.0, record=last)
+        return Built(tree, configured, last)
     stamp.unlink(missing_ok=True)
     (build_dir / identity.RECORD).unlink(missing_ok=True)
     record = identity.BuildRecord(
@@ -411,15 +401,4 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     stamp.write_text(inputs + "\n")
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "
              f"build {record.identity}")
-    return Built(tree, configured, skipped=False, seconds=seconds, record=record)
-
-
-def build_series(src: KernelSource, chosen: Series, fragments: tuple[kconfig.Fragment, ...],
-                 log_path: Path, progress: Progress, cache: Cache,
-                 mode: CacheMode = CacheMode.SAFE) -> Built:
-    """The whole way from a source and a series to a kernel, each step cached:
-    git am, move the build tree there, configure, build."""
-    tree = apply.apply(src, chosen, progress)
-    apply.checkout(tree)
-    configured = configure(tree, fragments, progress)
-    return build(tree, configured, log_path, progress, cache=cache, mode=mode)
+    return Built(tree, configured, record)

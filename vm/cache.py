@@ -55,12 +55,13 @@ def apply_worktree(repo: Path) -> Path:
     return repo.parent / (repo.name + ".apply")
 
 
-def build_dir(repo: Path) -> Path:
+def build_folder(repo: Path) -> Path:
     return repo.parent / (repo.name + ".build")
 
 
-def check_programs_dir(build_folder: Path) -> Path:
-    return build_folder / "guest-checks"
+def check_programs_dir(folder: Path) -> Path:
+    """In the build folder: compiled against that build's UAPI headers."""
+    return folder / "guest-checks"
 
 
 @contextmanager

@@ -10,10 +10,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, apply, build, checks, identity, kconfig, preflight, series, source
+from vm import accel, build, checks, identity, preflight, series
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
+from vm.kernel import KernelRequest, build_kernel, last_build
 from vm.options import Options
 from vm.progress import Progress
 from vm.results import Summary
@@ -55,40 +56,19 @@ class Suite:
     def _prepare_kernel(self) -> build.Built:
         start = time.monotonic()
         opts = self.options
-        preflight.require(preflight.BUILD_TOOLS, "build the kernel")
-        src = source.resolve(opts.kernel_tree, self.cache, self.progress)
         chosen = series.load(opts.series)
         self.summary.series = (f"{chosen.title} ({len(chosen.patches)} patches)"
                                if chosen.patches else "none")
+        request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
         if opts.no_build:
-            built = self._last_build(src, chosen)
+            built = last_build(request, self.cache, self.progress)
         else:
-            built = build.build_series(src, chosen, kconfig.load_fragments(opts.kconfigs),
-                                       self.run_dir / "build.log", self.progress,
-                                       cache=self.cache)
+            built = build_kernel(request, self.cache, self.run_dir / "build.log", self.progress)
+        src = built.tree.source
         self.summary.kernel = f"{src.version} from {src.origin}"
         self.summary.build = built.identity
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
-        return built
-
-    def _last_build(self, src: source.KernelSource, chosen: series.Series) -> build.Built:
-        tree = apply.AppliedTree(src, chosen, src.base)
-        build_dir = build.build_dir_for(tree)
-        configured = build.Configured(build_dir, {}, "as-is")
-        record = identity.BuildRecord.read(build_dir)
-        if record is None:
-            raise HarnessError(f"--no-build: no recorded build in {build_dir} "
-                               "(run once without --no-build)")
-        if record.series_key != chosen.key:
-            raise HarnessError(f"--no-build: the last build in {build_dir} is of "
-                               f"{record.series}, not of {chosen.title} (--series); "
-                               "run without --no-build, or with the series it was built from")
-        built = build.Built(tree, configured, skipped=True, seconds=0.0, record=record)
-        if not built.bzimage.is_file():
-            raise HarnessError(f"--no-build: no previous build in {build_dir}")
-        self.progress(f"build: --no-build, using {built.bzimage} as is "
-                      f"(build {record.identity}: {record.series})")
         return built
 
     def check_binaries(self) -> checks.CheckBinaries:

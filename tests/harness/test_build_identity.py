@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from vm import apply, build, kconfig, series
+from vm import apply, build, series
 from vm.cache import locked
 from vm.errors import SeriesError
 from vm.identity import StaleKernelError
+from vm.kernel import KernelRequest, build_kernel
 from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
 from vm.runner import Outcome, Verdict
 from vm.suite import Suite
@@ -44,11 +45,9 @@ def build_and_boot(suite: Suite, chosen: series.Series, label: str) -> build.Bui
     """Build through the suite's cache, then boot it as the session's kernel.
     suite.guest() refuses an image or a guest that is not this build."""
     with locked(suite.cache, suite.progress):
-        built = build.build_series(
-            suite.kernel().tree.source, chosen,
-            kconfig.load_fragments(suite.options.kconfigs),
-            suite.run_dir / f"build-{label}.log", suite.progress,
-            cache=suite.cache)
+        request = KernelRequest(suite.options.kernel_tree, chosen, suite.options.kconfigs)
+        built = build_kernel(request, suite.cache, suite.run_dir / f"build-{label}.log",
+                             suite.progress)
     suite.adopt(built)
     suite.reboot()
     suite.guest()
