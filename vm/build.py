@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from vm import identity, kconfig
+from vm import identity, kconfig, kconfig_explain
 from vm.apply import AppliedTree
 from vm.cache import Cache, build_folder
 from vm.errors import BuildError, ConfigError
@@ -163,11 +163,6 @@ def _make(tree: AppliedTree, build_dir: Path, *targets: str,
         raise error(f"make {' '.join(targets)} failed:\n  {tail}")
 
 
-def _kconfig_files(tree: Path) -> dict[str, str]:
-    return {str(p.relative_to(tree)): p.read_text(errors="replace")
-            for p in tree.rglob("Kconfig*") if p.is_file()}
-
-
 def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
               progress: Progress) -> Configured:
     """tinyconfig + fragments + olddefconfig, verified; skipped if unchanged."""
@@ -192,7 +187,7 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     final = kconfig.as_dict(kconfig.parse(new, str(config)))
     if kconfig.missing(wanted, final):
         # Reading every Kconfig file takes seconds: only to explain a failure.
-        kconfig.verify(wanted, final, _kconfig_files(tree.path))
+        kconfig_explain.verify(wanted, final, kconfig_explain.kconfig_files(tree.path))
     # The .config's own hash too: one edited by hand is not the config of the key.
     stamp.write_text(f"{key} {config_hash(config)}\n")
     return configured
