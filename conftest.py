@@ -1,4 +1,4 @@
-"""pytest glue: options, the session's Suite, one item per guest check."""
+"""pytest glue: options, the session's Suite, one item per check of each check program."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,19 +124,19 @@ def suite(request: pytest.FixtureRequest) -> Suite:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.parent == GUEST_CHECKS_DIR and checks.is_check_source(file_path):
-        return GuestProgram.from_parent(parent, path=file_path)
+    if file_path.parent == GUEST_CHECKS_DIR and checks.is_check_program(file_path):
+        return CheckProgram.from_parent(parent, path=file_path)
     return None
 
 
-class GuestProgram(pytest.File):
-    """A kselftest_harness program; its tests come from `-l`."""
+class CheckProgram(pytest.File):
+    """A check program (kselftest_harness); its checks come from `-l`."""
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[SUITE_KEY]
         try:
-            binary = suite.check_binaries().binary(self.path)
-            names = checks.list_tests(binary)
+            binary = suite.check_programs().binary(self.path)
+            names = checks.list_checks(binary)
         except HarnessError as e:
             # Every guest program shares the kernel: say why once, in full.
             first = suite.collect_error_shown is False
@@ -152,6 +152,8 @@ class GuestCheckFailed(Exception):
 
 
 class GuestCheck(pytest.Item):
+    """One check: `program -r NAME` in the guest."""
+
     def __init__(self, *, binary: Path, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.binary = binary

@@ -145,9 +145,9 @@ def bench_guest(rounds: int) -> None:
         binaries = checks.compile_all(built, log)
         # Collection: listing every program's tests, per test collected.
         programs = [p for p in sorted((REPO_ROOT / "tests" / "guest").glob("*.c"))
-                    if checks.is_check_source(p)]
+                    if checks.is_check_program(p)]
         start = time.monotonic()
-        items = sum(len(checks.list_tests(binaries.binary(p))) for p in programs)
+        items = sum(len(checks.list_checks(binaries.binary(p))) for p in programs)
         collect = (time.monotonic() - start) / items
         guest = suite.guest()
         boot, qemu = guest.boot_seconds, qemu_seconds(guest)

@@ -29,7 +29,7 @@ class Suite:
     cache: Cache = field(default_factory=Cache.default)
     summary: Summary = field(default_factory=Summary)
     _built: build.Built | None = None
-    _checks: checks.CheckBinaries | None = None
+    _checks: checks.CheckPrograms | None = None
     _guest: Guest | None = None
     _failure: HarnessError | None = None
     _boot_failure: HarnessError | None = None
@@ -71,7 +71,7 @@ class Suite:
         self._timed("build", start)
         return built
 
-    def check_binaries(self) -> checks.CheckBinaries:
+    def check_programs(self) -> checks.CheckPrograms:
         if self._checks is None:
             built = self.kernel()
             # Under the lock: another run may be compiling into the same folder.

@@ -60,7 +60,7 @@ def back_and_forth(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> It
     first = suite.kernel()
     if suite.options.no_build or not first.tree.series.patches:
         pytest.skip("needs a series to build (not --no-build, not --series none)")
-    binary = suite.check_binaries().binary(GUEST_CHECKS_DIR / f"{PROGRAM}.c")
+    binary = suite.check_programs().binary(GUEST_CHECKS_DIR / f"{PROGRAM}.c")
     before = suite.run_check(binary, CHECK)
     if before.verdict is not Verdict.PASSED:
         pytest.skip(f"{CHECK} does not pass on the series itself: {before.message}")
