@@ -7,6 +7,7 @@ host-only runs never build a kernel and guest runs build and boot once.
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ class Suite:
     run_dir: Path
     progress: Progress
     cache: Cache = field(default_factory=Cache.default)
+    # The transport for each boot: vng and QEMU; a unit test's fake stands in.
+    new_guest: Callable[[GuestSpec], Guest] = Guest
     summary: Summary = field(default_factory=Summary)
     _built: build.Built | None = None
     _checks: checks.CheckPrograms | None = None
@@ -102,7 +105,7 @@ class Suite:
                       + f" {built.bzimage.name} with {chosen.upper()}")
         start = time.monotonic()
         self._save_kernel_log()
-        self._guest = Guest(spec)
+        self._guest = self.new_guest(spec)
         try:
             seconds = self._guest.boot()
         except HarnessError as e:
