@@ -2,8 +2,9 @@
 
 The suite, the benchmarks and the prefix builder all get their kernels
 from build_kernel(). Each step is cached (docs/caches.md): asking again for
-the kernel built last time costs seconds. The caller holds the cache lock
-(vm/cache.py) around the call, as long as it needs the build tree to stay.
+the kernel built last time costs seconds. A caller that shares the cache
+holds its lock (vm/cache.py) around the call, and for as long as it needs
+the build tree to stay as built.
 """
 
 from dataclasses import dataclass
