@@ -1,17 +1,18 @@
-"""pytest glue: options, the session's Suite, one item per guest check."""
+"""pytest glue: options, the session's Suite, one item per check of each check program."""
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from vm import checks, kconfig
+from vm import checks
 from vm.errors import HarnessError
 from vm.identity import StaleKernelError
-from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, GUEST_CHECKS_DIR
+from vm.options import DEFAULT_FRAGMENTS, DEFAULT_RESULTS_DIR, DEFAULTS, Options, fragments_with
+from vm.paths import GUEST_CHECKS_DIR
 from vm.results import new_run_dir
 from vm.runner import Outcome, Verdict
-from vm.suite import Options, Suite
+from vm.suite import Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
 
@@ -21,30 +22,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kernel-tree", type=Path, default=None, metavar="PATH",
                     help="kernel tree to test instead of Debian's linux-source-6.12 "
                     "(never modified: copied or cloned into the cache)")
-    group.addoption("--series", default=str(DEFAULT_SERIES), metavar="DIR|MBOX|none",
+    group.addoption("--series", default=DEFAULTS.series, metavar="DIR|MBOX|none",
                     help="patch series to apply with git am (default: %(default)s)")
     group.addoption("--kconfig", action="append", default=[], metavar="NAME|FILE",
                     help="extra config fragment, kconfigs/NAME.config or a file; "
-                    f"repeatable (always: {', '.join(kconfig.DEFAULT_FRAGMENTS)})")
+                    f"repeatable (always: {', '.join(DEFAULT_FRAGMENTS)})")
     group.addoption("--no-build", action="store_true",
                     help="use the last build as is: no apply, config or make")
     group.addoption("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, metavar="DIR",
                     help="where results/<run-id>/ goes (default: %(default)s)")
-    group.addoption("--accel", choices=("auto", "kvm", "tcg"), default="auto",
+    group.addoption("--accel", choices=("auto", "kvm", "tcg"), default=DEFAULTS.accel,
                     help="QEMU accelerator; auto: KVM if usable (vmx/svm), else TCG")
-    group.addoption("--guest-memory", default="1G", help="guest memory (default: 1G)")
-    group.addoption("--guest-cpus", type=int, default=2, help="guest CPUs (default: 2)")
-    group.addoption("--check-timeout", type=float, default=300.0, metavar="S",
+    group.addoption("--guest-memory", default=DEFAULTS.guest_memory,
+                    help="guest memory (default: %(default)s)")
+    group.addoption("--guest-cpus", type=int, default=DEFAULTS.guest_cpus,
+                    help="guest CPUs (default: %(default)s)")
+    group.addoption("--check-timeout", type=float, default=DEFAULTS.check_timeout, metavar="S",
                     help="seconds a guest check may take before the guest counts as hung")
 
 
 def options_from(config: pytest.Config) -> Options:
-    extra = tuple(config.getoption("--kconfig"))
     return Options(
         kernel_tree=config.getoption("--kernel-tree"),
         series=config.getoption("--series"),
-        kconfigs=kconfig.DEFAULT_FRAGMENTS + tuple(k for k in extra
-                                                   if k not in kconfig.DEFAULT_FRAGMENTS),
+        kconfigs=fragments_with(config.getoption("--kconfig")),
         no_build=config.getoption("--no-build"),
         accel=config.getoption("--accel"),
         guest_memory=config.getoption("--guest-memory"),
@@ -123,19 +124,19 @@ def suite(request: pytest.FixtureRequest) -> Suite:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.parent == GUEST_CHECKS_DIR and checks.is_check_source(file_path):
-        return GuestProgram.from_parent(parent, path=file_path)
+    if file_path.parent == GUEST_CHECKS_DIR and checks.is_check_program(file_path):
+        return CheckProgram.from_parent(parent, path=file_path)
     return None
 
 
-class GuestProgram(pytest.File):
-    """A kselftest_harness program; its tests come from `-l`."""
+class CheckProgram(pytest.File):
+    """A check program (kselftest_harness); its checks come from `-l`."""
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[SUITE_KEY]
         try:
-            binary = suite.check_binaries().binary(self.path)
-            names = checks.list_tests(binary)
+            binary = suite.check_programs().binary(self.path)
+            names = checks.list_checks(binary)
         except HarnessError as e:
             # Every guest program shares the kernel: say why once, in full.
             first = suite.collect_error_shown is False
@@ -151,6 +152,8 @@ class GuestCheckFailed(Exception):
 
 
 class GuestCheck(pytest.Item):
+    """One check: `program -r NAME` in the guest."""
+
     def __init__(self, *, binary: Path, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.binary = binary

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from vm import identity, kconfig, series
+from vm import identity, kconfig, kconfig_explain
+from vm.apply import AppliedTree
+from vm.cache import Cache, build_folder
 from vm.errors import BuildError, ConfigError
 from vm.paths import REPO_ROOT, digest
 from vm.progress import Progress
-from vm.series import AppliedTree, Series
-from vm.source import KernelSource
 
 CONFIG_STAMP = ".suite-config-key"
 BUILD_STAMP = ".suite-build-key"
@@ -47,8 +47,7 @@ SHADOW_STAMP = ".suite-shadowed-headers"
 @dataclass(frozen=True)
 class Configured:
     build_dir: Path
-    wanted: dict[str, str]
-    key: str
+    key: str  # what the .config was made from ("as-is" for --no-build)
 
     @property
     def config_path(self) -> Path:
@@ -59,8 +58,6 @@ class Configured:
 class Built:
     tree: AppliedTree
     configured: Configured
-    skipped: bool
-    seconds: float
     record: identity.BuildRecord
 
     @property
@@ -78,10 +75,6 @@ class Built:
 
 def bzimage_in(build_dir: Path) -> Path:
     return build_dir / "arch" / "x86" / "boot" / "bzImage"
-
-
-def build_dir_for(tree: AppliedTree) -> Path:
-    return tree.source.repo.parent / (tree.source.repo.name + ".build")
 
 
 def make_env() -> dict[str, str]:
@@ -117,12 +110,12 @@ def toolchain() -> str:
     return digest(BUILD_FORMAT, *versions, KCC.read_bytes(), *env)
 
 
-def installed_kcc(cache: Path) -> Path:
+def installed_kcc(cache: Cache) -> Path:
     """The wrapper under a name that changes with its content and the build
     format (kbuild then rebuilds every object: its command line changed)
     but not with where the clone is."""
     data = KCC.read_bytes()
-    dest = cache / "bin" / f"kcc-{digest(BUILD_FORMAT, data)}"
+    dest = cache.bin / f"kcc-{digest(BUILD_FORMAT, data)}"
     if not dest.is_file() or dest.read_bytes() != data:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
@@ -170,21 +163,16 @@ def _make(tree: AppliedTree, build_dir: Path, *targets: str,
         raise error(f"make {' '.join(targets)} failed:\n  {tail}")
 
 
-def _kconfig_files(tree: Path) -> dict[str, str]:
-    return {str(p.relative_to(tree)): p.read_text(errors="replace")
-            for p in tree.rglob("Kconfig*") if p.is_file()}
-
-
 def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
               progress: Progress) -> Configured:
     """tinyconfig + fragments + olddefconfig, verified; skipped if unchanged."""
-    build_dir = build_dir_for(tree)
-    build_dir.mkdir(parents=True, exist_ok=True)
+    folder = build_folder(tree.source.repo)
+    folder.mkdir(parents=True, exist_ok=True)
     wanted = kconfig.merged(fragments)
     # Kconfig asks the compiler what it supports: the toolchain is an input.
     key = digest(tree.commit, kconfig.render(wanted), toolchain())
-    stamp = build_dir / CONFIG_STAMP
-    configured = Configured(build_dir, wanted, key)
+    stamp = folder / CONFIG_STAMP
+    configured = Configured(folder, key)
     if (stamp.is_file() and configured.config_path.is_file()
             and stamp.read_text().split() == [key, config_hash(configured.config_path)]):
         return configured
@@ -192,14 +180,14 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     names = ", ".join(f.path.stem for f in fragments)
     progress(f"config: tinyconfig + {names}, then olddefconfig")
     config = configured.config_path
-    _make(tree, build_dir, "tinyconfig")
+    _make(tree, folder, "tinyconfig")
     config.write_text(kconfig.overlay(config.read_text(), wanted))
-    _make(tree, build_dir, "olddefconfig")
+    _make(tree, folder, "olddefconfig")
     new = config.read_text()
     final = kconfig.as_dict(kconfig.parse(new, str(config)))
     if kconfig.missing(wanted, final):
         # Reading every Kconfig file takes seconds: only to explain a failure.
-        kconfig.verify(wanted, final, _kconfig_files(tree.path))
+        kconfig_explain.verify(wanted, final, kconfig_explain.kconfig_files(tree.path))
     # The .config's own hash too: one edited by hand is not the config of the key.
     stamp.write_text(f"{key} {config_hash(config)}\n")
     return configured
@@ -313,11 +301,12 @@ def _first_difference(before: str, now: str) -> str:
                                            else "")
 
 
-def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: AppliedTree, build_dir: Path,
+def _ccache_env(env: dict[str, str], cache: Cache, tree: AppliedTree, build_dir: Path,
                 mode: CacheMode) -> str | None:
     """Set ccache's environment; the CC for make, or None for plain gcc."""
     if mode is CacheMode.NONE or shutil.which("ccache") is None:
         return None
+    ccache_dir = cache.ccache
     for name in [k for k in env if k.startswith("CCACHE_")]:
         del env[name]
     env["CCACHE_DIR"] = str(ccache_dir)
@@ -344,11 +333,11 @@ def _ccache_env(env: dict[str, str], ccache_dir: Path, tree: AppliedTree, build_
         sorted({Path(f).name + "\n" for f in unsafe_files(tree.path)}))))
     env["KCC_UNSAFE"] = str(unsafe)
     env["CCACHE_EXTRAFILES"] = str(build_dir / SHADOW_STAMP)
-    return f"{installed_kcc(ccache_dir.parent)} gcc"
+    return f"{installed_kcc(cache)} gcc"
 
 
 def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: Progress,
-          ccache_dir: Path, jobs: int | None = None,
+          cache: Cache, jobs: int | None = None,
           mode: CacheMode = CacheMode.SAFE) -> Built:
     """make bzImage headers_install, unless the same inputs were built last time."""
     inputs = digest(configured.key, tree.commit, mode.value)
@@ -360,7 +349,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     if (last is not None and last.inputs == inputs and stamp.is_file()
             and stamp.read_text().strip() == inputs and bzimage.is_file()):
         progress(f"build: unchanged, skipped ({bzimage}, build {last.identity})")
-        return Built(tree, configured, skipped=True, seconds=0.0, record=last)
+        return Built(tree, configured, last)
     stamp.unlink(missing_ok=True)
     (build_dir / identity.RECORD).unlink(missing_ok=True)
     record = identity.BuildRecord(
@@ -374,7 +363,7 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     # header, the kernel's banner and the guest's /proc/version.
     env["KBUILD_BUILD_VERSION"] = record.identity
     _start_clean_if_shadowing_changed(tree, build_dir, env, progress)
-    cc = _ccache_env(env, ccache_dir, tree, build_dir, mode)
+    cc = _ccache_env(env, cache, tree, build_dir, mode)
     cmd = make_cmd(tree, build_dir, *TARGETS, jobs=jobs)
     if cc is not None:
         cmd.insert(-len(TARGETS), f"CC={cc}")
@@ -407,15 +396,4 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     stamp.write_text(inputs + "\n")
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "
              f"build {record.identity}")
-    return Built(tree, configured, skipped=False, seconds=seconds, record=record)
-
-
-def build_series(src: KernelSource, chosen: Series, fragments: tuple[kconfig.Fragment, ...],
-                 log_path: Path, progress: Progress, ccache_dir: Path,
-                 mode: CacheMode = CacheMode.SAFE) -> Built:
-    """The whole way from a source and a series to a kernel, each step cached:
-    git am, move the build tree there, configure, build."""
-    tree = series.apply(src, chosen, progress)
-    series.checkout(tree)
-    configured = configure(tree, fragments, progress)
-    return build(tree, configured, log_path, progress, ccache_dir=ccache_dir, mode=mode)
+    return Built(tree, configured, record)

@@ -1,4 +1,5 @@
-"""Guest checks: compiled on the host, listed with -l, one item per test."""
+"""Check programs (tests/guest/*.c): compiled on the host against the build's
+UAPI headers, their checks listed with -l (one pytest item per check)."""
 
 import shutil
 import subprocess
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from vm import ktap
 from vm.build import Built, first_errors, toolchain
+from vm.cache import check_programs_dir
 from vm.errors import BuildError
 from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.progress import Progress
@@ -16,14 +18,14 @@ STAMP = ".suite-checks-key"
 
 
 @dataclass(frozen=True)
-class CheckBinaries:
+class CheckPrograms:
     out_dir: Path
 
     def binary(self, source: Path) -> Path:
         return self.out_dir / source.stem
 
 
-def is_check_source(path: Path) -> bool:
+def is_check_program(path: Path) -> bool:
     return path.suffix == ".c" and not path.name.startswith(HELPER_PREFIX)
 
 
@@ -45,16 +47,16 @@ def checks_key(built: Built, checks_dir: Path, selftests: Path) -> str:
 
 
 def compile_all(built: Built, progress: Progress,
-                checks_dir: Path = GUEST_CHECKS_DIR) -> CheckBinaries:
+                checks_dir: Path = GUEST_CHECKS_DIR) -> CheckPrograms:
     """make -C tests/guest against the UAPI headers and harness of the tree under test."""
-    out_dir = built.configured.build_dir / "guest-checks"
+    out_dir = check_programs_dir(built.configured.build_dir)
     selftests = built.tree.path / "tools" / "testing" / "selftests"
     if not (selftests / "kselftest_harness.h").is_file():
         raise BuildError(f"{selftests}/kselftest_harness.h missing: not a full kernel tree?")
     key = checks_key(built, checks_dir, selftests)
     stamp = out_dir / STAMP
     if stamp.is_file() and stamp.read_text().strip() == key:
-        return CheckBinaries(out_dir)
+        return CheckPrograms(out_dir)
     # Other inputs than last time: nothing of the last compile is kept.
     shutil.rmtree(out_dir, ignore_errors=True)
     cmd = ["make", "-s", "-C", str(checks_dir), f"OUTPUT={out_dir}",
@@ -65,11 +67,12 @@ def compile_all(built: Built, progress: Progress,
         raise BuildError("guest checks failed to compile:\n  "
                          + first_errors(proc.stdout + proc.stderr))
     stamp.write_text(key + "\n")
-    return CheckBinaries(out_dir)
+    return CheckPrograms(out_dir)
 
 
-def list_tests(binary: Path) -> list[str]:
-    """Names from `binary -l`; listing runs nothing, so it is done on the host."""
+def list_checks(binary: Path) -> list[str]:
+    """The checks of a check program, from `program -l`; listing runs
+    nothing, so it is done on the host."""
     proc = subprocess.run([str(binary), "-l"], capture_output=True, text=True, timeout=30)
     try:
         names = ktap.parse_listing(proc.stderr + proc.stdout)

@@ -5,8 +5,7 @@ serial port; the kernel console never shares a channel with them (it goes
 to console.log). A command's output goes to a file in the shared folder,
 and only a random token with its exit status comes back over the port, so
 no output can be mistaken for the framing. The kernel log
-streams from /dev/kmsg into a file in a shared folder, so reading what the
-kernel said during a test costs no round trip.
+streams from /dev/kmsg into a file in the shared folder (vm/kmsg.py reads it).
 """
 
 import contextlib
@@ -17,15 +16,16 @@ import shlex
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pexpect
 
+from vm import preflight
 from vm.errors import GuestError
+from vm.kmsg import KMSG_FILE, KernelLog
 
 BOOT_TIMEOUT_S = 120.0
-KMSG_FILE = "kmsg.log"
 CONSOLE_TAIL_LINES = 40
 
 
@@ -33,11 +33,10 @@ CONSOLE_TAIL_LINES = 40
 class GuestSpec:
     bzimage: Path
     accel: str  # "kvm" or "tcg"
-    memory: str = "1G"
-    cpus: int = 2
-    shared_dir: Path = Path("/tmp")  # read-write in the guest, same path
-    console_log: Path = Path("/dev/null")
-    append: tuple[str, ...] = field(default=())
+    memory: str  # as QEMU takes it: "1G"
+    cpus: int
+    shared_dir: Path  # read-write in the guest, same path
+    console_log: Path  # every boot's console, appended
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,6 @@ class GuestCrashed(GuestError):
 
     def __init__(self, what: str, console_tail: str):
         super().__init__(f"{what}\n--- console (last lines) ---\n{console_tail}")
-        self.what = what
         self.console_tail = console_tail
 
 
@@ -76,8 +74,6 @@ def vng_command(spec: GuestSpec, ready_token: str) -> list[str]:
            "--verbose", "--exec", script]
     if spec.accel == "tcg":
         cmd.insert(3, "--disable-kvm")
-    for arg in spec.append:
-        cmd += ["--append", arg]
     return cmd
 
 
@@ -99,13 +95,9 @@ class Guest:
     def __init__(self, spec: GuestSpec):
         self.spec = spec
         self.child: pexpect.spawn[str] | None = None
-        self.boot_seconds = 0.0  # from starting vng
-        self.qemu_seconds: float | None = None  # from QEMU's start
-        self._kmsg_offset = 0
-
-    @property
-    def kmsg_path(self) -> Path:
-        return self.spec.shared_dir / KMSG_FILE
+        self.boot_seconds = 0.0  # from starting vng to the shell
+        self.ready_at = 0.0  # time.monotonic() when the shell answered
+        self.kmsg = KernelLog(spec.shared_dir / KMSG_FILE)
 
     @property
     def boot_console(self) -> Path:
@@ -114,9 +106,9 @@ class Guest:
 
     def boot(self) -> float:
         """Start QEMU through vng and wait for the guest's shell."""
+        preflight.require(preflight.GUEST_TOOLS, "boot the guest")
         self.spec.shared_dir.mkdir(parents=True, exist_ok=True)
-        self.kmsg_path.unlink(missing_ok=True)
-        self._kmsg_offset = 0
+        self.kmsg.restart()
         token = "suite-ready-" + secrets.token_hex(8)
         argv = vng_command(self.spec, token)
         # stderr of vng is the kernel console; kill() appends it to console.log.
@@ -134,20 +126,9 @@ class Guest:
             tail = self.console_tail()
             self.kill()
             raise GuestCrashed(f"guest boot failed: vng {what}", tail) from None
-        self.boot_seconds = time.monotonic() - start
-        self.qemu_seconds = seconds_since_start(self._qemu_pid())
+        self.ready_at = time.monotonic()
+        self.boot_seconds = self.ready_at - start
         return self.boot_seconds
-
-    def _qemu_pid(self) -> int | None:
-        """QEMU is vng's child, in the process group pexpect gave vng."""
-        assert self.child is not None and self.child.pid is not None
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                head, tail = stat.read_text().rsplit(")", 1)
-                fields = tail.split()  # fields[2]: process group
-                if int(fields[2]) == self.child.pid and head.split("(", 1)[1].startswith("qemu"):
-                    return int(stat.parent.name)
-        return None
 
     @property
     def alive(self) -> bool:
@@ -185,32 +166,17 @@ class Guest:
         """Until the kernel log file has the command's mark (bounded)."""
         limit = min(deadline, time.monotonic() + 5.0)
         while time.monotonic() < limit:
-            if mark in self._kmsg_tail():
+            if mark in self.kmsg.unread():
                 return
             time.sleep(0.002)
 
-    def _kmsg_tail(self) -> str:
-        try:
-            with open(self.kmsg_path, "rb") as f:
-                f.seek(self._kmsg_offset)
-                return f.read().decode(errors="replace")
-        except FileNotFoundError:
-            return ""
-
     def kernel_log(self) -> str:
         """What the kernel logged since the last call, as dmesg-style lines."""
-        raw = self._kmsg_tail()
-        # Consume complete records only.
-        cut = raw.rfind("\n") + 1
-        self._kmsg_offset += len(raw[:cut].encode())
-        return kmsg_to_text(raw[:cut])
+        return self.kmsg.read_new()
 
     def full_kernel_log(self) -> str:
         """Everything the kernel logged since this guest booted."""
-        try:
-            return kmsg_to_text(self.kmsg_path.read_text(errors="replace"))
-        except FileNotFoundError:
-            return ""
+        return self.kmsg.read_all()
 
     def console_tail(self, lines: int = CONSOLE_TAIL_LINES) -> str:
         try:
@@ -245,30 +211,3 @@ class Guest:
                 self.child.expect(pexpect.EOF, timeout=timeout)
         self.kill()
 
-
-def seconds_since_start(pid: int | None) -> float | None:
-    """How long ago a process started, from /proc (10 ms resolution)."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
-    except (OSError, IndexError, ValueError):
-        return None
-    return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
-
-
-_KMSG = re.compile(r"^(\d+),(\d+),(\d+),[^;]*;(.*)$")
-
-
-def kmsg_to_text(raw: str) -> str:
-    """/dev/kmsg records ("pri,seq,usec,flags;msg") to "[sec.usec] msg" lines."""
-    out = []
-    for line in raw.splitlines():
-        m = _KMSG.match(line)
-        if m:
-            usec = int(m.group(3))
-            out.append(f"[{usec // 1000000:5d}.{usec % 1000000:06d}] {m.group(4)}")
-        elif line and not line.startswith(" "):
-            out.append(line)
-    return "\n".join(out)

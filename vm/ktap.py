@@ -1,4 +1,4 @@
-"""Reading the KTAP/TAP that one kselftest_harness test prints."""
+"""Reading what a check program prints: its KTAP result lines, and its -l listing."""
 
 import re
 from dataclasses import dataclass
@@ -14,7 +14,9 @@ class Status(Enum):
 
 
 @dataclass(frozen=True)
-class Result:
+class ResultLine:
+    """One KTAP result line: "ok 1 name # SKIP why"."""
+
     name: str
     status: Status
     reason: str  # SKIP/XFAIL reason, or empty
@@ -23,7 +25,7 @@ class Result:
 _RESULT = re.compile(r"^\s*(not ok|ok)\s+\d+\s+(?:-\s+)?([^#]*?)\s*(?:#\s*(\w+)\s*(.*))?$")
 
 
-def parse_results(output: str) -> list[Result]:
+def parse_result_lines(output: str) -> list[ResultLine]:
     """Top-level result lines ("ok 1 name # SKIP why") in order."""
     results = []
     for line in output.splitlines():
@@ -38,20 +40,20 @@ def parse_results(output: str) -> list[Result]:
             status = Status.XFAIL
         else:
             status = Status.PASS if ok == "ok" else Status.FAIL
-        results.append(Result(name.strip(), status, (reason or "").strip()))
+        results.append(ResultLine(name.strip(), status, (reason or "").strip()))
     return results
 
 
-def single_result(output: str, name: str) -> Result:
-    """The result of one test run with -r; ERROR if it printed none."""
-    for result in parse_results(output):
+def result_line(output: str, name: str) -> ResultLine:
+    """The result line of the check @name, run alone with -r; ERROR if it printed none."""
+    for result in parse_result_lines(output):
         if result.name == name:
             return result
-    return Result(name, Status.ERROR, "no KTAP result line for this test")
+    return ResultLine(name, Status.ERROR, "no KTAP result line for this check")
 
 
 def parse_listing(listing: str) -> list[str]:
-    """Test names fixture[.variant].test from `prog -l`.
+    """Check names fixture[.variant].test from `program -l`.
 
     kselftest_harness prints a table "%-20s %-25s %s" of fixture, variant
     and test columns, one block per fixture; variants and tests are listed

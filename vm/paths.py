@@ -1,21 +1,15 @@
-"""Where the suite reads and writes: the repository, the XDG cache."""
+"""Where the suite's own files are in the repository; digests for cache keys.
+
+The cache's layout is vm/cache.py's.
+"""
 
 import hashlib
-import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PATCHES_DIR = REPO_ROOT / "patches"
 KCONFIGS_DIR = REPO_ROOT / "kconfigs"
 GUEST_CHECKS_DIR = REPO_ROOT / "tests" / "guest"
-DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v1"
-DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
-
-
-def cache_dir() -> Path:
-    """The suite's folder in the XDG cache ($XDG_CACHE_HOME or ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "spawn-template-suite"
 
 
 def digest(*parts: str | bytes) -> str:

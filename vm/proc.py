@@ -37,21 +37,3 @@ def run(
         )
     return proc
 
-
-def git(repo: Path, *args: str, check: bool = True,
-        error: type[HarnessError] = HarnessError,
-        extra_env: Mapping[str, str] | None = None, stdin: str | None = None) -> str:
-    """Run a git command in repo and return its stripped stdout."""
-    env = {
-        **(extra_env or {}),
-        "GIT_AUTHOR_NAME": "spawn-template-suite",
-        "GIT_AUTHOR_EMAIL": "suite@localhost",
-        "GIT_COMMITTER_NAME": "spawn-template-suite",
-        "GIT_COMMITTER_EMAIL": "suite@localhost",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "HOME": str(Path.home()),
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LC_ALL": "C",
-    }
-    return run(["git", "-c", "safe.directory=*", "-C", str(repo), *args], env=env, check=check,
-               error=error, stdin=stdin).stdout.strip()

@@ -1,4 +1,5 @@
-"""Running one guest check and judging it: KTAP result, kernel health, crashes."""
+"""Running one command or check in the guest and judging it: KTAP result line,
+kernel health, crashes."""
 
 import shlex
 import time
@@ -39,7 +40,8 @@ def check_command(binary: Path, name: str) -> str:
     return f"{shlex.quote(str(binary))} -r {shlex.quote(name)}"
 
 
-def judge_ktap(result: ktap.Result, output: str) -> tuple[Verdict, str]:
+def verdict_of(result: ktap.ResultLine, output: str) -> tuple[Verdict, str]:
+    """The verdict a check's KTAP result line gives."""
     if result.status is ktap.Status.PASS:
         return Verdict.PASSED, ""
     if result.status is ktap.Status.SKIP:
@@ -73,18 +75,19 @@ def run_command(guest: Guest, command: str, timeout: float,
     return Outcome(verdict, message, result.output, splats, seconds=time.monotonic() - start)
 
 
-def ktap_judge(name: str) -> Judge:
+def judge_check(name: str) -> Judge:
+    """The Judge of the check @name: its KTAP result line decides."""
     def judge(status: int, output: str) -> tuple[Verdict, str]:
-        result = ktap.single_result(output, name)
+        result = ktap.result_line(output, name)
         if result.status is ktap.Status.ERROR:
             return Verdict.FAILED, f"no result (exit status {status}):\n{output}"
-        return judge_ktap(result, output)
+        return verdict_of(result, output)
 
     return judge
 
 
 def run_check(guest: Guest, binary: Path, name: str, timeout: float) -> Outcome:
-    return run_command(guest, check_command(binary, name), timeout, ktap_judge(name))
+    return run_command(guest, check_command(binary, name), timeout, judge_check(name))
 
 
 def _splat_text(splats: tuple[health.Splat, ...]) -> str:

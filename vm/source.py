@@ -7,23 +7,21 @@ first commit is the pristine base. The developer's tree is only read.
 import os
 import re
 import shutil
-import subprocess
 import tarfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vm.cache import Cache
 from vm.errors import SourceError
+from vm.git import FIXED_DATES, ensure_blobs, git, run_git, tree_entries
 from vm.paths import digest
-from vm.proc import git, run
+from vm.proc import run
 from vm.progress import Progress
 
 DEBIAN_TARBALL_GLOB = "linux-source-6.12.tar.*"
 DEBIAN_SRC_DIR = Path("/usr/src")
 STAMP = ".suite-base"
-# Commits the suite makes: the same inputs give the same commit id.
-FIXED_DATES = {"GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
-               "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
+
 
 @dataclass(frozen=True)
 class KernelSource:
@@ -72,7 +70,7 @@ def _record_base(repo: Path, message: str) -> str:
 
     Every file is hashed into the index, but no blob is written: compressing
     86,000 files into loose objects was 37 s of a cold run, and a series only
-    ever reads the few files it touches. ensure_blobs() stores those. The
+    ever reads the few files it touches. vm.git.ensure_blobs() stores those. The
     repository is the suite's own: git fsck or gc there reports the missing
     blobs, by design.
     """
@@ -91,85 +89,6 @@ def _record_base(repo: Path, message: str) -> str:
     return base
 
 
-def damaged(repo: Path, paths: Iterable[str]) -> SourceError:
-    return SourceError(f"{repo}: these files no longer match the pristine base, whose "
-                       f"copies are not stored (was the cache edited by hand?): "
-                       f"{', '.join(sorted(paths))}; delete {repo} to unpack it again")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One file of a tree: what `git ls-tree` says about it."""
-
-    mode: str
-    oid: str
-    path: str
-
-
-def tree_entries(repo: Path, commit: str, paths: Iterable[str] | None = None) -> list[Entry]:
-    """The files of @commit, or those of them named in @paths."""
-    wanted = None if paths is None else set(paths)
-    entries = []
-    for line in git(repo, "ls-tree", "-r", "-z", "--full-tree", commit,
-                    error=SourceError).split("\0"):
-        if not line:
-            continue
-        meta, path = line.split("\t", 1)
-        mode, kind, oid = meta.split()
-        if kind == "blob" and (wanted is None or path in wanted):
-            entries.append(Entry(mode, oid, path))
-    return entries
-
-
-def ensure_blobs(repo: Path, entries: list[Entry]) -> None:
-    """Store the blobs of these base @entries that are not stored yet.
-
-    They are hashed from the build tree: a file whose base blob is missing
-    was never touched by a series, so it is still pristine there. A file
-    that does not hash back to the base means the cache was edited by hand.
-    """
-    unstored = _unstored(repo, [e.oid for e in entries])
-    missing = [e for e in entries if e.oid in unstored]
-    gone = [e.path for e in missing if not (repo / e.path).is_symlink()
-            and not (repo / e.path).is_file()]
-    if gone:
-        raise damaged(repo, gone)
-    files = [e for e in missing if e.mode != "120000"]
-    stored: list[tuple[Entry, str]] = []
-    if files:
-        out = git(repo, "hash-object", "-w", "--stdin-paths",
-                  stdin="".join(e.path + "\n" for e in files), error=SourceError)
-        stored += zip(files, out.splitlines(), strict=True)
-    for link in (e for e in missing if e.mode == "120000"):
-        stored.append((link, git(repo, "hash-object", "-w", "--stdin",
-                                 stdin=os.readlink(repo / link.path), error=SourceError)))
-    changed = [entry.path for entry, got in stored if got != entry.oid]
-    if changed:
-        raise damaged(repo, changed)
-
-
-def ensure_restorable(repo: Path, edited: list[str]) -> None:
-    """git checkout puts back files edited in the build tree from their
-    blobs in the index: those must be stored."""
-    if not edited:
-        return
-    staged = git(repo, "ls-files", "-s", "-z", "--", *edited, error=SourceError).split("\0")
-    # -s: "mode oid stage\tpath" per entry.
-    oids = {meta.split()[1]: path for meta, path in (e.split("\t", 1) for e in staged if e)}
-    lost = [oids[oid] for oid in _unstored(repo, list(oids))]
-    if lost:
-        raise damaged(repo, lost)
-
-
-def _unstored(repo: Path, oids: list[str]) -> set[str]:
-    """Those of @oids that the repository does not store."""
-    if not oids:
-        return set()
-    status = git(repo, "cat-file", "--batch-check=%(objectname)",
-                 stdin="".join(oid + "\n" for oid in oids), error=SourceError)
-    return {line.split()[0] for line in status.splitlines() if line.endswith(" missing")}
-
-
 def _finish(repo: Path, base: str, origin: str) -> KernelSource:
     makefile = git(repo, "show", f"{base}:Makefile", error=SourceError)
     return KernelSource(repo=repo, base=base, version=kernel_version(makefile), origin=origin)
@@ -182,9 +101,9 @@ def _untar(tarball: Path) -> list[str]:
     return ["tar", "-xf", str(tarball)]
 
 
-def from_tarball(tarball: Path, cache: Path, progress: Progress) -> KernelSource:
+def from_tarball(tarball: Path, cache: Cache, progress: Progress) -> KernelSource:
     """Unpack the tarball once into the cache, keyed by its identity."""
-    repo = cache / "src" / tarball_key(tarball)
+    repo = cache.source_repo(tarball_key(tarball))
     stamp = repo / ".git" / STAMP
     if stamp.is_file():
         return _finish(repo, stamp.read_text().strip(), str(tarball))
@@ -213,37 +132,33 @@ def from_tarball(tarball: Path, cache: Path, progress: Progress) -> KernelSource
 def _is_clean_git_tree(tree: Path) -> bool:
     if not (tree / ".git").exists():
         return False
-    # --no-optional-locks: never refresh the developer's index.
-    proc = subprocess.run(
-        ["git", "-c", "safe.directory=*", "--no-optional-locks", "-C", str(tree),
-         "status", "--porcelain", "--untracked-files=normal"],
-        capture_output=True, text=True,
-    )
+    proc = run_git(tree, "status", "--porcelain", "--untracked-files=normal", check=False,
+                   read_only=True)
     return proc.returncode == 0 and proc.stdout.strip() == ""
 
 
-def from_tree(tree: Path, cache: Path, progress: Progress) -> KernelSource:
+def from_tree(tree: Path, cache: Cache, progress: Progress) -> KernelSource:
     """Mirror a developer's tree into the cache; the tree itself is only read."""
     tree = tree.resolve()
     if not (tree / "Makefile").is_file() or not (tree / "Kconfig").is_file():
         raise SourceError(f"--kernel-tree {tree}: not a kernel tree (no Makefile/Kconfig)")
-    repo = cache / "src" / ("tree-" + digest(str(tree)))
+    repo = cache.source_repo("tree-" + digest(str(tree)))
     if _is_clean_git_tree(tree):
         # A clean git tree: its HEAD is the base. A shared clone reads the
         # developer's objects through alternates and writes nothing there.
-        head = git(tree, "rev-parse", "HEAD", error=SourceError)
+        head = git(tree, "rev-parse", "HEAD", error=SourceError, read_only=True)
         if not (repo / ".git").is_dir():
             progress(f"source: cloning {tree} (shared, read-only)")
             shutil.rmtree(repo, ignore_errors=True)
             repo.parent.mkdir(parents=True, exist_ok=True)
-            run(["git", "-c", "safe.directory=*", "clone", "-q", "--shared",
-                 "--no-checkout", str(tree), str(repo)], error=SourceError)
+            git(None, "clone", "-q", "--shared", "--no-checkout", str(tree), str(repo),
+                error=SourceError)
             git(repo, "config", "gc.auto", "0", error=SourceError)
             git(repo, "checkout", "-q", "--detach", head, error=SourceError)
         else:
             git(repo, "fetch", "-q", str(tree), head, error=SourceError)
         return _finish(repo, head, f"{tree} @ {head[:12]}")
-    return _from_copy(tree, cache / "src" / ("copy-" + digest(str(tree))), progress)
+    return _from_copy(tree, cache.source_repo("copy-" + digest(str(tree))), progress)
 
 
 def _from_copy(tree: Path, top: Path, progress: Progress) -> KernelSource:
@@ -258,9 +173,8 @@ def _from_copy(tree: Path, top: Path, progress: Progress) -> KernelSource:
     mirror.mkdir(parents=True, exist_ok=True)
     rsync = ["rsync", "-a", "--delete"]
     if (tree / ".git").exists():
-        files = run(["git", "-c", "safe.directory=*", "--no-optional-locks", "-C", str(tree),
-                     "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                    error=SourceError).stdout
+        files = run_git(tree, "ls-files", "-z", "--cached", "--others", "--exclude-standard",
+                        error=SourceError, read_only=True).stdout
         listing = top / "files"
         listing.write_text(files)
         rsync += ["--from0", f"--files-from={listing}"]
@@ -290,7 +204,7 @@ def _from_copy(tree: Path, top: Path, progress: Progress) -> KernelSource:
     return _finish(repo, base, f"{tree} (copy)")
 
 
-def resolve(kernel_tree: Path | None, cache: Path, progress: Progress) -> KernelSource:
+def resolve(kernel_tree: Path | None, cache: Cache, progress: Progress) -> KernelSource:
     if kernel_tree is not None:
         return from_tree(kernel_tree, cache, progress)
     if not os.access(DEBIAN_SRC_DIR, os.R_OK):

@@ -7,29 +7,19 @@ host-only runs never build a kernel and guest runs build and boot once.
 import re
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, identity, kconfig, preflight, series, source
-from vm.cachelock import locked
+from vm import accel, build, checks, identity, series
+from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
-from vm.paths import DEFAULT_SERIES, cache_dir
+from vm.kernel import KernelRequest, build_kernel, last_build
+from vm.options import Options
 from vm.progress import Progress
 from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
-
-
-@dataclass(frozen=True)
-class Options:
-    kernel_tree: Path | None = None
-    series: str = str(DEFAULT_SERIES)
-    kconfigs: tuple[str, ...] = kconfig.DEFAULT_FRAGMENTS
-    no_build: bool = False
-    accel: str = "auto"
-    guest_memory: str = "1G"
-    guest_cpus: int = 2
-    check_timeout: float = 300.0
 
 
 @dataclass
@@ -37,10 +27,12 @@ class Suite:
     options: Options
     run_dir: Path
     progress: Progress
-    cache: Path = field(default_factory=cache_dir)
+    cache: Cache = field(default_factory=Cache.default)
+    # The transport for each boot: vng and QEMU; a unit test's fake stands in.
+    new_guest: Callable[[GuestSpec], Guest] = Guest
     summary: Summary = field(default_factory=Summary)
     _built: build.Built | None = None
-    _checks: checks.CheckBinaries | None = None
+    _checks: checks.CheckPrograms | None = None
     _guest: Guest | None = None
     _failure: HarnessError | None = None
     _boot_failure: HarnessError | None = None
@@ -67,43 +59,22 @@ class Suite:
     def _prepare_kernel(self) -> build.Built:
         start = time.monotonic()
         opts = self.options
-        preflight.require(preflight.BUILD_TOOLS, "build the kernel")
-        src = source.resolve(opts.kernel_tree, self.cache, self.progress)
         chosen = series.load(opts.series)
         self.summary.series = (f"{chosen.title} ({len(chosen.patches)} patches)"
                                if chosen.patches else "none")
+        request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
         if opts.no_build:
-            built = self._last_build(src, chosen)
+            built = last_build(request, self.cache, self.progress)
         else:
-            built = build.build_series(src, chosen, kconfig.load_fragments(opts.kconfigs),
-                                       self.run_dir / "build.log", self.progress,
-                                       ccache_dir=self.cache / "ccache")
+            built = build_kernel(request, self.cache, self.run_dir / "build.log", self.progress)
+        src = built.tree.source
         self.summary.kernel = f"{src.version} from {src.origin}"
         self.summary.build = built.identity
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
         return built
 
-    def _last_build(self, src: source.KernelSource, chosen: series.Series) -> build.Built:
-        tree = series.AppliedTree(src, chosen, src.base)
-        build_dir = build.build_dir_for(tree)
-        configured = build.Configured(build_dir, {}, "as-is")
-        record = identity.BuildRecord.read(build_dir)
-        if record is None:
-            raise HarnessError(f"--no-build: no recorded build in {build_dir} "
-                               "(run once without --no-build)")
-        if record.series_key != chosen.key:
-            raise HarnessError(f"--no-build: the last build in {build_dir} is of "
-                               f"{record.series}, not of {chosen.title} (--series); "
-                               "run without --no-build, or with the series it was built from")
-        built = build.Built(tree, configured, skipped=True, seconds=0.0, record=record)
-        if not built.bzimage.is_file():
-            raise HarnessError(f"--no-build: no previous build in {build_dir}")
-        self.progress(f"build: --no-build, using {built.bzimage} as is "
-                      f"(build {record.identity}: {record.series})")
-        return built
-
-    def check_binaries(self) -> checks.CheckBinaries:
+    def check_programs(self) -> checks.CheckPrograms:
         if self._checks is None:
             built = self.kernel()
             # Under the lock: another run may be compiling into the same folder.
@@ -124,7 +95,6 @@ class Suite:
         spec = GuestSpec(bzimage=built.bzimage, accel=chosen,
                          memory=self.options.guest_memory, cpus=self.options.guest_cpus,
                          shared_dir=shared, console_log=self.run_dir / "console.log")
-        preflight.require(preflight.GUEST_TOOLS, "boot the guest")
         try:
             identity.verify_image(built.bzimage, built.identity)
         except identity.StaleKernelError as e:
@@ -135,7 +105,7 @@ class Suite:
                       + f" {built.bzimage.name} with {chosen.upper()}")
         start = time.monotonic()
         self._save_kernel_log()
-        self._guest = Guest(spec)
+        self._guest = self.new_guest(spec)
         try:
             seconds = self._guest.boot()
         except HarnessError as e:
@@ -144,9 +114,7 @@ class Suite:
             raise
         self._timed("boot", start)
         self._verify_booted(built)
-        qemu = self._guest.qemu_seconds
-        self.progress(f"guest: shell after {seconds:.1f} s"
-                      + (f" ({qemu:.1f} s since QEMU started)" if qemu is not None else ""))
+        self.progress(f"guest: shell after {seconds:.1f} s")
         return self._guest
 
     def _verify_booted(self, built: build.Built) -> None:

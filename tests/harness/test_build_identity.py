@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from vm import build, kconfig, series
-from vm.cachelock import locked
+from vm import apply, build, series
+from vm.cache import locked
 from vm.errors import SeriesError
 from vm.identity import StaleKernelError
+from vm.kernel import KernelRequest, build_kernel
 from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
 from vm.runner import Outcome, Verdict
 from vm.suite import Suite
@@ -44,11 +45,9 @@ def build_and_boot(suite: Suite, chosen: series.Series, label: str) -> build.Bui
     """Build through the suite's cache, then boot it as the session's kernel.
     suite.guest() refuses an image or a guest that is not this build."""
     with locked(suite.cache, suite.progress):
-        built = build.build_series(
-            suite.kernel().tree.source, chosen,
-            kconfig.load_fragments(suite.options.kconfigs),
-            suite.run_dir / f"build-{label}.log", suite.progress,
-            ccache_dir=suite.cache / "ccache")
+        request = KernelRequest(suite.options.kernel_tree, chosen, suite.options.kconfigs)
+        built = build_kernel(request, suite.cache, suite.run_dir / f"build-{label}.log",
+                             suite.progress)
     suite.adopt(built)
     suite.reboot()
     suite.guest()
@@ -61,13 +60,13 @@ def back_and_forth(suite: Suite, tmp_path_factory: pytest.TempPathFactory) -> It
     first = suite.kernel()
     if suite.options.no_build or not first.tree.series.patches:
         pytest.skip("needs a series to build (not --no-build, not --series none)")
-    binary = suite.check_binaries().binary(GUEST_CHECKS_DIR / f"{PROGRAM}.c")
+    binary = suite.check_programs().binary(GUEST_CHECKS_DIR / f"{PROGRAM}.c")
     before = suite.run_check(binary, CHECK)
     if before.verdict is not Verdict.PASSED:
         pytest.skip(f"{CHECK} does not pass on the series itself: {before.message}")
     edited = series.with_patch(first.tree.series, ONE_CONSTANT_EDIT)
     try:
-        series.apply(first.tree.source, edited, suite.progress)
+        apply.apply(first.tree.source, edited, suite.progress)
     except SeriesError as e:
         pytest.skip(f"{ONE_CONSTANT_EDIT.name} does not apply on this series: {e}")
     images = tmp_path_factory.mktemp("images")

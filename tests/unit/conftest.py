@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from vm.cache import Cache
+
 DATA = Path(__file__).parent / "data"
 
 MAKEFILE = "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\n"
@@ -46,5 +48,5 @@ def mini_git_tree(mini_tree: Path) -> Path:
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> Path:
-    return tmp_path / "cache"
+def cache(tmp_path: Path) -> Cache:
+    return Cache(tmp_path / "cache")

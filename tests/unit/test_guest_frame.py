@@ -2,7 +2,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from vm import guest
+from vm import guest, kmsg
 
 
 def test_frame_runs_command_and_reports_status_after_token(tmp_path: Path) -> None:
@@ -28,14 +28,16 @@ def test_kmsg_records_become_dmesg_lines() -> None:
     raw = ("6,1,1500000,-;Linux version 6.12\n"
            " SUBSYSTEM=acpi\n"
            "4,2,2000001,-;WARNING: CPU: 0 PID: 1 at fs/exec.c:1 x\n")
-    assert guest.kmsg_to_text(raw).splitlines() == [
+    assert kmsg.kmsg_to_text(raw).splitlines() == [
         "[    1.500000] Linux version 6.12",
         "[    2.000001] WARNING: CPU: 0 PID: 1 at fs/exec.c:1 x",
     ]
 
 
 def test_vng_command_uses_tcg_only_when_asked() -> None:
-    spec = guest.GuestSpec(bzimage=Path("/k/bzImage"), accel="tcg")
-    assert "--disable-kvm" in guest.vng_command(spec, "ready")
-    spec = guest.GuestSpec(bzimage=Path("/k/bzImage"), accel="kvm")
-    assert "--disable-kvm" not in guest.vng_command(spec, "ready")
+    def spec(accel: str) -> guest.GuestSpec:
+        return guest.GuestSpec(bzimage=Path("/k/bzImage"), accel=accel, memory="1G", cpus=2,
+                               shared_dir=Path("/s"), console_log=Path("/c"))
+
+    assert "--disable-kvm" in guest.vng_command(spec("tcg"), "ready")
+    assert "--disable-kvm" not in guest.vng_command(spec("kvm"), "ready")

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from vm import kconfig
+from vm import kconfig, kconfig_explain
 from vm.errors import ConfigError
+from vm.options import DEFAULT_FRAGMENTS
 from vm.paths import KCONFIGS_DIR
 
 KCONFIG = """\
@@ -57,14 +58,14 @@ def test_overlay_replaces_and_adds() -> None:
 
 
 def test_verify_passes_when_everything_survived() -> None:
-    kconfig.verify({"CONFIG_BLOCK": "y", "CONFIG_X": "n"}, {"CONFIG_BLOCK": "y"},
+    kconfig_explain.verify({"CONFIG_BLOCK": "y", "CONFIG_X": "n"}, {"CONFIG_BLOCK": "y"},
                    {"Kconfig": KCONFIG})
 
 
 def test_verify_names_option_and_unmet_dependency() -> None:
     final = {"CONFIG_NET": "y", "CONFIG_BLOCK": "y"}
     with pytest.raises(ConfigError) as e:
-        kconfig.verify({"CONFIG_NET_9P": "y"}, final, {"net/9p/Kconfig": KCONFIG})
+        kconfig_explain.verify({"CONFIG_NET_9P": "y"}, final, {"net/9p/Kconfig": KCONFIG})
     msg = str(e.value)
     assert "CONFIG_NET_9P=y" in msg
     assert "net/9p/Kconfig:4" in msg
@@ -73,20 +74,20 @@ def test_verify_names_option_and_unmet_dependency() -> None:
 
 def test_verify_names_undefined_option() -> None:
     with pytest.raises(ConfigError, match="no Kconfig in this tree defines CONFIG_NOPE"):
-        kconfig.verify({"CONFIG_NOPE": "y"}, {}, {"Kconfig": KCONFIG})
+        kconfig_explain.verify({"CONFIG_NOPE": "y"}, {}, {"Kconfig": KCONFIG})
 
 
 def test_verify_names_promptless_and_selecting_options() -> None:
     with pytest.raises(ConfigError, match="no prompt"):
-        kconfig.verify({"CONFIG_HIDDEN": "y"}, {}, {"Kconfig": KCONFIG})
+        kconfig_explain.verify({"CONFIG_HIDDEN": "y"}, {}, {"Kconfig": KCONFIG})
     with pytest.raises(ConfigError, match="forced on by select from: PCI"):
-        kconfig.verify({"CONFIG_HIDDEN": "n"}, {"CONFIG_PCI": "y", "CONFIG_HIDDEN": "y"},
+        kconfig_explain.verify({"CONFIG_HIDDEN": "n"}, {"CONFIG_PCI": "y", "CONFIG_HIDDEN": "y"},
                        {"Kconfig": KCONFIG})
 
 
 def test_shipped_fragments_parse() -> None:
     names = [p.stem for p in KCONFIGS_DIR.glob("*.config")]
-    assert set(kconfig.DEFAULT_FRAGMENTS) <= set(names)
+    assert set(DEFAULT_FRAGMENTS) <= set(names)
     for frag in kconfig.load_fragments(names):
         assert frag.entries, frag.path
 
@@ -104,8 +105,8 @@ def test_enclosing_if_counts_as_dependency() -> None:
            "\tdepends on DEBUG_FS\n\nendif\nendmenu\n\nconfig AFTER\n\tbool \"y\"\n"
     with pytest.raises(ConfigError, match=r"depends on RUNTIME_TESTING_MENU \[not set: "
                        r"RUNTIME_TESTING_MENU\]"):
-        kconfig.verify({"CONFIG_LKDTM": "y"}, {"CONFIG_DEBUG_FS": "y"}, {"lib/K": text})
-    (after,) = kconfig.find_definitions({"lib/K": text}, "AFTER")
+        kconfig_explain.verify({"CONFIG_LKDTM": "y"}, {"CONFIG_DEBUG_FS": "y"}, {"lib/K": text})
+    (after,) = kconfig_explain.find_definitions({"lib/K": text}, "AFTER")
     assert after.depends == ()
 
 
@@ -113,12 +114,12 @@ def test_help_text_is_not_read_as_kconfig() -> None:
     text = ("config PERF_EVENTS\n\tbool \"perf\"\n\thelp\n\t  Enable perf.\n\n"
             "\t  if CGROUP_SCHED is set, read this\n\t  select NOTHING\n\n"
             "config NEXT\n\tbool \"n\"\n\tselect PERF_EVENTS\n")
-    (perf,) = kconfig.find_definitions({"init/K": text}, "PERF_EVENTS")
+    (perf,) = kconfig_explain.find_definitions({"init/K": text}, "PERF_EVENTS")
     assert perf.depends == ()
-    (nxt,) = kconfig.find_definitions({"init/K": text}, "NEXT")
+    (nxt,) = kconfig_explain.find_definitions({"init/K": text}, "NEXT")
     assert nxt.depends == ()
-    assert kconfig.find_selectors({"init/K": text}, "NOTHING") == []
-    assert kconfig.find_selectors({"init/K": text}, "PERF_EVENTS") == ["NEXT"]
+    assert kconfig_explain.find_selectors({"init/K": text}, "NOTHING") == []
+    assert kconfig_explain.find_selectors({"init/K": text}, "PERF_EVENTS") == ["NEXT"]
 
 
 def test_help_ends_like_the_kconfig_lexer_ends_it() -> None:
@@ -127,6 +128,6 @@ def test_help_ends_like_the_kconfig_lexer_ends_it() -> None:
     text = ("config A\n\tbool \"a\"\n\thelp\n\t  Table:\tcolumns\n"
             "\t  if you say Y here\n\nconfig B\n\tbool \"b\"\n\thelp\n\n"
             "config C\n\tbool \"c\"\n")
-    (a,) = kconfig.find_definitions({"K": text}, "A")
+    (a,) = kconfig_explain.find_definitions({"K": text}, "A")
     assert a.depends == ()
-    assert len(kconfig.find_definitions({"K": text}, "C")) == 1
+    assert len(kconfig_explain.find_definitions({"K": text}, "C")) == 1

@@ -34,18 +34,18 @@ ok 1 global.smoke # SKIP ENOSYS: spawn_template syscalls not in this kernel
 
 
 def test_skip_with_reason() -> None:
-    r = ktap.single_result(OUTPUT, "global.smoke")
+    r = ktap.result_line(OUTPUT, "global.smoke")
     assert r.status is ktap.Status.SKIP
     assert r.reason == "ENOSYS: spawn_template syscalls not in this kernel"
 
 
 def test_pass_fail_and_missing() -> None:
     out = "ok 1 a.b\nnot ok 2 a.c\n"
-    assert ktap.single_result(out, "a.b").status is ktap.Status.PASS
-    assert ktap.single_result(out, "a.c").status is ktap.Status.FAIL
-    assert ktap.single_result(out, "a.d").status is ktap.Status.ERROR
+    assert ktap.result_line(out, "a.b").status is ktap.Status.PASS
+    assert ktap.result_line(out, "a.c").status is ktap.Status.FAIL
+    assert ktap.result_line(out, "a.d").status is ktap.Status.ERROR
 
 
 def test_indented_subtest_lines_are_not_results() -> None:
-    assert ktap.parse_results("    ok 1 inner\nnot ok 1 outer\n") == [
-        ktap.Result("outer", ktap.Status.FAIL, "")]
+    assert ktap.parse_result_lines("    ok 1 inner\nnot ok 1 outer\n") == [
+        ktap.ResultLine("outer", ktap.Status.FAIL, "")]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from vm import preflight
-from vm.cachelock import locked
+from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.progress import silent
 
@@ -22,18 +22,18 @@ def test_second_run_waits_for_the_cache_lock(tmp_path: Path) -> None:
     holder = f"""
 import sys, time
 sys.path.insert(0, {str(Path(__file__).parents[2])!r})
-from vm.cachelock import locked
-with locked(__import__('pathlib').Path({str(tmp_path)!r}), lambda m: None):
+from vm.cache import Cache, locked
+with locked(Cache(__import__('pathlib').Path({str(tmp_path)!r})), lambda m: None):
     print('held', flush=True)
     time.sleep(1.5)
 """
     proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
     start = time.monotonic()
-    with locked(tmp_path, messages.append):
+    with locked(Cache(tmp_path), messages.append):
         waited = time.monotonic() - start  # we only got it once the holder let go
     assert waited > 0.5
     assert messages and "waiting" in messages[0]
     proc.wait()
-    with locked(tmp_path, silent):
+    with locked(Cache(tmp_path), silent):
         pass

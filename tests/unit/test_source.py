@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from vm import git as vmgit
 from vm import source
+from vm.cache import Cache
 from vm.errors import SourceError
 from vm.progress import silent
 
@@ -28,7 +30,7 @@ def test_kernel_version() -> None:
         source.kernel_version("all:\n")
 
 
-def test_tarball_unpacked_once(mini_tree: Path, cache: Path, tmp_path: Path) -> None:
+def test_tarball_unpacked_once(mini_tree: Path, cache: Cache, tmp_path: Path) -> None:
     tarball = make_tarball(mini_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
     assert src.version == "6.12.117"
@@ -46,7 +48,7 @@ def test_missing_tarball_says_what_to_install(tmp_path: Path) -> None:
         source.find_debian_tarball(tmp_path)
 
 
-def test_clean_git_tree_is_never_written(mini_git_tree: Path, cache: Path) -> None:
+def test_clean_git_tree_is_never_written(mini_git_tree: Path, cache: Cache) -> None:
     before = tree_digest(mini_git_tree)
     src = source.from_tree(mini_git_tree, cache, silent)
     assert src.base == git(mini_git_tree, "rev-parse", "HEAD")
@@ -55,7 +57,7 @@ def test_clean_git_tree_is_never_written(mini_git_tree: Path, cache: Path) -> No
     assert tree_digest(mini_git_tree) == before
 
 
-def test_dirty_git_tree_is_copied_with_its_changes(mini_git_tree: Path, cache: Path) -> None:
+def test_dirty_git_tree_is_copied_with_its_changes(mini_git_tree: Path, cache: Cache) -> None:
     (mini_git_tree / "fs" / "exec.c").write_text("changed\n")
     (mini_git_tree / "new.c").write_text("new\n")
     before = tree_digest(mini_git_tree)
@@ -67,7 +69,7 @@ def test_dirty_git_tree_is_copied_with_its_changes(mini_git_tree: Path, cache: P
     assert source.from_tree(mini_git_tree, cache, silent).base == src.base
 
 
-def test_plain_tree_copy_and_in_tree_build_refused(mini_tree: Path, cache: Path) -> None:
+def test_plain_tree_copy_and_in_tree_build_refused(mini_tree: Path, cache: Cache) -> None:
     src = source.from_tree(mini_tree, cache, silent)
     assert git(src.repo, "show", f"{src.base}:Makefile").startswith("VERSION = 6")
     (mini_tree / ".config").write_text("CONFIG_X=y\n")
@@ -75,17 +77,17 @@ def test_plain_tree_copy_and_in_tree_build_refused(mini_tree: Path, cache: Path)
         source.from_tree(mini_tree, cache, silent)
 
 
-def test_not_a_kernel_tree(tmp_path: Path, cache: Path) -> None:
+def test_not_a_kernel_tree(tmp_path: Path, cache: Cache) -> None:
     with pytest.raises(SourceError, match="not a kernel tree"):
         source.from_tree(tmp_path, cache, silent)
 
 
 
-def test_unpacked_symlinks_are_stored_as_links(mini_tree: Path, cache: Path,
+def test_unpacked_symlinks_are_stored_as_links(mini_tree: Path, cache: Cache,
                                                tmp_path: Path) -> None:
     (mini_tree / "fs" / "link.c").symlink_to("exec.c")
     tarball = make_tarball(mini_tree, tmp_path)
     src = source.from_tarball(tarball, cache, silent)
-    source.ensure_blobs(src.repo, source.tree_entries(src.repo, src.base))
+    vmgit.ensure_blobs(src.repo, vmgit.tree_entries(src.repo, src.base))
     assert git(src.repo, "cat-file", "-p", f"{src.base}:fs/link.c") == "exec.c"
     git(src.repo, "fsck", "--no-dangling")  # every object of the base is there now

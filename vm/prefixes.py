@@ -1,6 +1,6 @@
-"""Build a series one patch at a time: is every prefix of it bisectable?
+"""Build every prefix of a series: does each patch build on its own?
 
-    python3 -m vm.bisect [--series DIR|MBOX] [--kconfig NAME ...] [--kernel-tree PATH]
+    python3 -m vm.prefixes [--series DIR|MBOX] [--kconfig NAME ...] [--kernel-tree PATH]
 
 Applies patches 1..k for each k and builds each result with the same
 config as a run, in the suite's cache (ccache keeps the later steps
@@ -14,29 +14,26 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from vm import build, kconfig, preflight, series, source
-from vm.cachelock import locked
+from vm import series
+from vm.cache import Cache, locked
 from vm.errors import HarnessError
-from vm.paths import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, cache_dir
+from vm.kernel import KernelRequest, build_kernel
+from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
 
 
 def log(message: str) -> None:
-    print(f"[bisect] {message}", file=sys.stderr, flush=True)
+    print(f"[prefixes] {message}", file=sys.stderr, flush=True)
 
 
 def build_prefixes(full: series.Series, tree: Path | None,
                    fragments: tuple[str, ...], log_dir: Path) -> int:
-    cache = cache_dir()
-    preflight.require(preflight.BUILD_TOOLS, "build the kernel")
+    cache = Cache.default()
     with locked(cache, log):
-        src = source.resolve(tree, cache, log)
-        frags = kconfig.load_fragments(fragments)
         for k, patch in enumerate(full.patches, 1):
-            prefix = replace(full, patches=full.patches[:k])
+            request = KernelRequest(tree, replace(full, patches=full.patches[:k]), fragments)
             start = time.monotonic()
             try:
-                build.build_series(src, prefix, frags, log_dir / f"build-{k:02d}.log", log,
-                                   ccache_dir=cache / "ccache")
+                build_kernel(request, cache, log_dir / f"build-{k:02d}.log", log)
             except HarnessError as e:
                 print(f"{k}/{len(full.patches)} {patch.label}: FAILED\n  {e}")
                 return 1
@@ -48,17 +45,17 @@ def build_prefixes(full: series.Series, tree: Path | None,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", default=str(DEFAULT_SERIES))
+    parser.add_argument("--series", default=DEFAULTS.series)
     parser.add_argument("--kconfig", action="append", default=[])
     parser.add_argument("--kernel-tree", type=Path)
     args = parser.parse_args()
-    log_dir = DEFAULT_RESULTS_DIR / ("bisect-" + time.strftime("%Y%m%d-%H%M%S"))
+    log_dir = DEFAULT_RESULTS_DIR / ("prefixes-" + time.strftime("%Y%m%d-%H%M%S"))
     log_dir.mkdir(parents=True)
     full = series.load(args.series)
     if not full.patches:
-        raise SystemExit("--series none: nothing to bisect")
+        raise SystemExit("--series none: no patches, no prefixes to build")
     sys.exit(build_prefixes(full, args.kernel_tree,
-                            kconfig.DEFAULT_FRAGMENTS + tuple(args.kconfig), log_dir))
+                            fragments_with(args.kconfig), log_dir))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,78 @@
+"""The suite's cache: where everything it keeps between runs lives, and its lock.
+
+    $XDG_CACHE_HOME/spawn-template-suite/   (default ~/.cache/...)
+      lock                        held while a run prepares a kernel
+      src/<key>/                  a kernel source repository; its worktree is the build tree
+      src/<key>.apply/            the scratch worktree git am runs in
+      src/<key>.build/            the build folder (make O=), stamps and build record
+      src/<key>.build/guest-checks/   the compiled check programs
+      ccache/                     ccache's store and the suite's ccache.conf
+      bin/kcc-<digest>            the compiler wrapper (vm/kcc)
+
+Every path in the cache is named here; docs/caches.md says what each key is.
+"""
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from vm.progress import Progress
+
+
+@dataclass(frozen=True)
+class Cache:
+    root: Path
+
+    @classmethod
+    def default(cls) -> "Cache":
+        """The suite's folder in the XDG cache ($XDG_CACHE_HOME or ~/.cache)."""
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return cls(Path(base) / "spawn-template-suite")
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "lock"
+
+    def source_repo(self, key: str) -> Path:
+        """A kernel source repository: "deb-...", "tree-..." or "copy-..."."""
+        return self.root / "src" / key
+
+    @property
+    def ccache(self) -> Path:
+        return self.root / "ccache"
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+
+# Next to a source repository, so that they follow it wherever it is.
+
+def apply_worktree(repo: Path) -> Path:
+    return repo.parent / (repo.name + ".apply")
+
+
+def build_folder(repo: Path) -> Path:
+    return repo.parent / (repo.name + ".build")
+
+
+def check_programs_dir(folder: Path) -> Path:
+    """In the build folder: compiled against that build's UAPI headers."""
+    return folder / "guest-checks"
+
+
+@contextmanager
+def locked(cache: Cache, progress: Progress) -> Iterator[None]:
+    """Hold the cache's lock; another run's git am or make would race ours.
+    Not reentrant: take it once, around all the work."""
+    cache.root.mkdir(parents=True, exist_ok=True)
+    with open(cache.lock, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"cache: another run holds {cache.lock}; waiting for it")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield

@@ -1,0 +1,36 @@
+"""What a run is asked to do, and the default of every option, in one place.
+
+conftest.py's pytest options, the benchmarks and the prefix builder take
+their defaults from here; nothing else has any.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from vm.paths import PATCHES_DIR, REPO_ROOT
+
+DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v1"
+DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
+# kconfigs/<name>.config merged into every kernel, before any --kconfig.
+DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace")
+
+
+def fragments_with(extra: Iterable[str]) -> tuple[str, ...]:
+    """The default fragments, then those of @extra that are not among them."""
+    return DEFAULT_FRAGMENTS + tuple(k for k in extra if k not in DEFAULT_FRAGMENTS)
+
+
+@dataclass(frozen=True)
+class Options:
+    kernel_tree: Path | None = None  # None: Debian's linux-source tarball
+    series: str = str(DEFAULT_SERIES)  # DIR, MBOX or "none"
+    kconfigs: tuple[str, ...] = DEFAULT_FRAGMENTS
+    no_build: bool = False
+    accel: str = "auto"
+    guest_memory: str = "1G"
+    guest_cpus: int = 2
+    check_timeout: float = 300.0  # seconds before a check counts as a hang
+
+
+DEFAULTS = Options()
