@@ -4,30 +4,29 @@
  * flags, reserved fields, execfd / filename rules) and the returned fd.
  * Every refusal is checked for its exact errno and for not leaking an fd.
  */
-#include "abi_util.h"
-#include "kselftest_harness.h"
+#include "common.h"
 
 static const char *probe(void)
 {
-	return abi_helper("helper_abi_probe");
+	return st_helper("helper_probe");
 }
 
 static void valid_args(struct spawn_template_create_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->execfd = -1;
-	a->filename = ABI_PTR(probe());
+	a->filename = ST_PTR(probe());
 }
 
 /* create(args, size) must fail with err and leave the fd table alone. */
 #define CREATE_REFUSED(args, size, err)					\
 	do {								\
-		int __low = abi_lowest_fd();				\
+		int __low = st_lowest_fd();				\
 		int __r = sys_spawn_template_create((void *)(args), (size));	\
 		int __e = errno;					\
 		ASSERT_EQ(-1, __r) { if (__r >= 0) close(__r); }	\
 		ASSERT_EQ((err), __e);					\
-		ASSERT_EQ(__low, abi_lowest_fd());			\
+		ASSERT_EQ(__low, st_lowest_fd());			\
 	} while (0)
 
 #define CREATE_OK(args, size)						\
@@ -56,7 +55,7 @@ TEST(size_below_ver0)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	valid_args(&a);
-	for (i = 0; i < ABI_NACT(sizes); i++) {
+	for (i = 0; i < ST_NELEM(sizes); i++) {
 		TH_LOG("size %zu", sizes[i]);
 		CREATE_REFUSED(&a, sizes[i], EINVAL);
 	}
@@ -81,7 +80,7 @@ TEST(size_zero_tail)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	valid_args((struct spawn_template_create_args *)buf);
-	for (i = 0; i < ABI_NACT(sizes); i++) {
+	for (i = 0; i < ST_NELEM(sizes); i++) {
 		TH_LOG("size %zu", sizes[i]);
 		CREATE_OK(buf, sizes[i]);
 	}
@@ -96,7 +95,7 @@ TEST(size_nonzero_tail)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	valid_args((struct spawn_template_create_args *)buf);
-	for (i = 0; i < ABI_NACT(pos); i++) {
+	for (i = 0; i < ST_NELEM(pos); i++) {
 		TH_LOG("non-zero byte at %zu, size 4096", pos[i]);
 		buf[pos[i]] = 1;
 		CREATE_REFUSED(buf, 4096, E2BIG);
@@ -125,13 +124,13 @@ TEST(args_efault)
 	/* spec: UAPI/copy_struct_from_user: unreadable args struct: EFAULT */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	CREATE_REFUSED(NULL, 72, EFAULT);
-	CREATE_REFUSED(abi_unmapped(), 72, EFAULT);
+	CREATE_REFUSED(st_unmapped(), 72, EFAULT);
 }
 
 TEST(args_tail_efault)
 {
 	/* spec: spawn_template_create: bytes past VER0 are read (zero check); unreadable: EFAULT */
-	char *page = abi_page_before_hole();
+	char *page = st_page_before_hole();
 	struct spawn_template_create_args *a;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
@@ -205,12 +204,12 @@ TEST(reserved)
 TEST(create_actions)
 {
 	/* spec: spawn_template_create: non-zero actions (create-time actions reserved): EINVAL */
-	struct spawn_template_action act = abi_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 3, 0, NULL);
+	struct spawn_template_action act = st_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 3, 0, NULL);
 	struct spawn_template_create_args a;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	valid_args(&a);
-	a.actions = ABI_PTR(&act);
+	a.actions = ST_PTR(&act);
 	CREATE_REFUSED(&a, sizeof(a), EINVAL);
 	a.actions = 1;
 	CREATE_REFUSED(&a, sizeof(a), EINVAL);
@@ -219,14 +218,14 @@ TEST(create_actions)
 TEST(create_actions_len)
 {
 	/* spec: spawn_template_create: non-zero actions_len (create-time actions reserved): EINVAL */
-	struct spawn_template_action act = abi_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 3, 0, NULL);
+	struct spawn_template_action act = st_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 3, 0, NULL);
 	struct spawn_template_create_args a;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	valid_args(&a);
 	a.actions_len = 1;
 	CREATE_REFUSED(&a, sizeof(a), EINVAL);
-	a.actions = ABI_PTR(&act);
+	a.actions = ST_PTR(&act);
 	CREATE_REFUSED(&a, sizeof(a), EINVAL);
 }
 
@@ -238,7 +237,7 @@ TEST(neither_source)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	for (i = 0; i < ABI_NACT(fds); i++) {
+	for (i = 0; i < ST_NELEM(fds); i++) {
 		valid_args(&a);
 		a.filename = 0;
 		a.execfd = fds[i];
@@ -268,8 +267,8 @@ TEST(relative_path)
 	/* spec: spawn_template_create: filename must be absolute; relative: EINVAL */
 	struct spawn_template_create_args a;
 	char rel[PATH_MAX];
-	const char *paths[] = { "usr/bin/true", "./helper_abi_probe",
-				"helper_abi_probe", "", rel };
+	const char *paths[] = { "usr/bin/true", "./helper_probe",
+				"helper_probe", "", rel };
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
@@ -277,10 +276,10 @@ TEST(relative_path)
 	snprintf(rel, sizeof(rel), "%s", probe());
 	*strrchr(rel, '/') = '\0';
 	ASSERT_EQ(0, chdir(rel));
-	snprintf(rel, sizeof(rel), "helper_abi_probe");
-	for (i = 0; i < ABI_NACT(paths); i++) {
+	snprintf(rel, sizeof(rel), "helper_probe");
+	for (i = 0; i < ST_NELEM(paths); i++) {
 		valid_args(&a);
-		a.filename = ABI_PTR(paths[i]);
+		a.filename = ST_PTR(paths[i]);
 		TH_LOG("filename \"%s\"", paths[i]);
 		CREATE_REFUSED(&a, sizeof(a), EINVAL);
 	}
@@ -290,19 +289,19 @@ TEST(filename_efault)
 {
 	/* spec: spawn_template_create: bad filename pointer: EFAULT */
 	struct spawn_template_create_args a;
-	char *page = abi_page_before_hole();
+	char *page = st_page_before_hole();
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_NE(NULL, page);
 	valid_args(&a);
-	a.filename = ABI_PTR(abi_unmapped());
+	a.filename = ST_PTR(st_unmapped());
 	CREATE_REFUSED(&a, sizeof(a), EFAULT);
 	a.filename = 1;
 	CREATE_REFUSED(&a, sizeof(a), EFAULT);
 	/* An unterminated string that runs into unmapped memory. */
 	memset(page, 'a', 4096);
 	page[4096 - 100] = '/';
-	a.filename = ABI_PTR(page + 4096 - 100);
+	a.filename = ST_PTR(page + 4096 - 100);
 	CREATE_REFUSED(&a, sizeof(a), EFAULT);
 	munmap(page, 4096);
 }
@@ -316,12 +315,12 @@ TEST(path_too_long)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	for (i = 0; i < ABI_NACT(lens); i++) {
+	for (i = 0; i < ST_NELEM(lens); i++) {
 		memset(path, 0, sizeof(path));
 		memset(path, 'a', lens[i]);
 		path[0] = '/';
 		valid_args(&a);
-		a.filename = ABI_PTR(path);
+		a.filename = ST_PTR(path);
 		TH_LOG("path length %zu", lens[i]);
 		CREATE_REFUSED(&a, sizeof(a), EINVAL);
 	}
@@ -341,7 +340,7 @@ TEST(path_max_ok_len)
 	path[PATH_MAX - 1] = '\0';
 	ASSERT_NE(0, access("/a", F_OK));
 	valid_args(&a);
-	a.filename = ABI_PTR(path);
+	a.filename = ST_PTR(path);
 	CREATE_REFUSED(&a, sizeof(a), ENOENT);
 }
 
@@ -352,14 +351,15 @@ TEST(missing_file)
 	char dir[] = "/tmp/abi_create.XXXXXX", path[PATH_MAX];
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	/* A private /tmp: the directory goes with the check, even on failure. */
+	st_scratch(_metadata, 0);
 	ASSERT_NE(NULL, mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	valid_args(&a);
-	a.filename = ABI_PTR(path);
+	a.filename = ST_PTR(path);
 	CREATE_REFUSED(&a, sizeof(a), ENOENT);
 	snprintf(path, sizeof(path), "%s/nodir/missing", dir);
 	CREATE_REFUSED(&a, sizeof(a), ENOENT);
-	rmdir(dir);
 }
 
 TEST(execfd_closed)
@@ -401,7 +401,7 @@ TEST(execfd_ok)
 	/* spec: spawn_template_create: exactly one source, execfd >= 0: a template fd */
 	struct spawn_template_create_args a;
 	int fd, t, st, pidfd = -1;
-	char *argv[] = { "probe", "--exit", "7", NULL };
+	char *argv[] = { "probe", "exit", "7", NULL };
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
@@ -414,10 +414,10 @@ TEST(execfd_ok)
 	ASSERT_LE(0, t) TH_LOG("errno %d", errno);
 	ASSERT_NE(fd, t);
 	/* The template runs the probe: exit status 7 comes from it. */
-	pid = abi_spawn(t, 0, argv, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid) TH_LOG("errno %d", errno);
-	st = abi_wait(pid);
-	ASSERT_EQ(ABI_EXIT(7), st);
+	st = st_wait(pid);
+	ASSERT_EQ(ST_EXITED(7), st);
 	close(pidfd);
 	close(t);
 	close(fd);

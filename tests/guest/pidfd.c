@@ -5,15 +5,15 @@
  * and poll(); the child is the caller's, with SIGCHLD as exit signal.
  */
 #include <poll.h>
-#include "abi_util.h"
-#include "kselftest_harness.h"
 
-static char *argv_pause[] = { "probe", "--pause", NULL };
-static char *argv_exit42[] = { "probe", "--exit", "42", NULL };
+#include "common.h"
+
+static char *argv_pause[] = { "probe", "pause", NULL };
+static char *argv_exit42[] = { "probe", "exit", "42", NULL };
 
 #define PROBE_TEMPLATE(t)						\
 	do {								\
-		t = abi_probe_template();				\
+		t = st_probe_template();				\
 		ASSERT_LE(0, t) TH_LOG("probe template: errno %d", errno); \
 	} while (0)
 
@@ -33,11 +33,11 @@ TEST(pidfd_cloexec)
 	PROBE_TEMPLATE(t);
 	for (i = 0; i < 2; i++) {
 		pidfd = -1;
-		pid = abi_spawn(t, flags[i], argv_exit42, NULL, NULL, 0, &pidfd);
+		pid = st_spawn(t, flags[i], argv_exit42, NULL, NULL, 0, &pidfd);
 		ASSERT_LT(0, pid) TH_LOG("errno %d", errno);
 		ASSERT_LE(0, pidfd);
 		ASSERT_EQ(FD_CLOEXEC, fcntl(pidfd, F_GETFD) & FD_CLOEXEC);
-		ASSERT_EQ(ABI_EXIT(42), abi_wait(pid));
+		ASSERT_EQ(ST_EXITED(42), st_wait(pid));
 		close(pidfd);
 	}
 }
@@ -52,7 +52,7 @@ TEST(pidfd_is_pidfd)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	PROBE_TEMPLATE(t);
-	pid = abi_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd);
 	ASSERT_NE(t, pidfd);
@@ -61,14 +61,14 @@ TEST(pidfd_is_pidfd)
 	ASSERT_LT(0, n);
 	target[n] = '\0';
 	ASSERT_STREQ("anon_inode:[pidfd]", target);
-	ASSERT_EQ(ABI_EXIT(42), abi_wait(pid));
+	ASSERT_EQ(ST_EXITED(42), st_wait(pid));
 	close(pidfd);
 }
 
 TEST(pidfd_fdinfo_pid)
 {
 	/* spec: spawn_template_spawn: the pidfd refers to the returned pid (fdinfo Pid:) */
-	static struct abi_out o;
+	static struct st_out o;
 	char *argv[] = { "probe", NULL };
 	int t, pidfd = -1;
 	char line[32];
@@ -76,20 +76,20 @@ TEST(pidfd_fdinfo_pid)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	PROBE_TEMPLATE(t);
-	pid = abi_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd) kill(pid, SIGKILL);
-	ASSERT_EQ(pid, abi_pidfd_pid(pidfd)) kill(pid, SIGKILL);
+	ASSERT_EQ(pid, st_pidfd_pid(pidfd)) kill(pid, SIGKILL);
 	kill(pid, SIGKILL);
-	abi_wait(pid);
+	st_wait(pid);
 	close(pidfd);
 	/* The pid returned is the pid the child has, and its parent is us. */
-	ASSERT_LT(0, abi_run(t, 0, argv, NULL, NULL, 0, &o));
-	ASSERT_EQ(ABI_EXIT(0), o.status);
-	snprintf(line, sizeof(line), "pid %d", o.pid);
-	ASSERT_TRUE(abi_has(&o, line)) TH_LOG("%s", o.buf);
-	snprintf(line, sizeof(line), "ppid %d", getpid());
-	ASSERT_TRUE(abi_has(&o, line)) TH_LOG("%s", o.buf);
+	ASSERT_LT(0, st_run(t, 0, argv, NULL, NULL, 0, &o));
+	ASSERT_EQ(ST_EXITED(0), o.status);
+	snprintf(line, sizeof(line), "pid=%d", o.pid);
+	ASSERT_TRUE(st_has_line(o.buf, line)) TH_LOG("%s", o.buf);
+	snprintf(line, sizeof(line), "ppid=%d", getpid());
+	ASSERT_TRUE(st_has_line(o.buf, line)) TH_LOG("%s", o.buf);
 }
 
 TEST(pidfd_waitid)
@@ -101,7 +101,7 @@ TEST(pidfd_waitid)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	PROBE_TEMPLATE(t);
-	pid = abi_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd);
 	memset(&si, 0, sizeof(si));
@@ -126,7 +126,7 @@ TEST(pidfd_send_signal)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	PROBE_TEMPLATE(t);
-	pid = abi_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd) kill(pid, SIGKILL);
 	/* Signal 0: the process is there. */
@@ -152,7 +152,7 @@ TEST(pidfd_poll)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	PROBE_TEMPLATE(t);
-	pid = abi_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd) kill(pid, SIGKILL);
 	pfd.fd = pidfd;
@@ -163,7 +163,7 @@ TEST(pidfd_poll)
 	ASSERT_EQ(0, kill(pid, SIGTERM));
 	ASSERT_EQ(1, poll(&pfd, 1, 20000));
 	ASSERT_EQ(POLLIN, pfd.revents & POLLIN);
-	ASSERT_EQ(SIGTERM, WTERMSIG(abi_wait(pid)));
+	ASSERT_EQ(SIGTERM, WTERMSIG(st_wait(pid)));
 	close(pidfd);
 }
 
@@ -194,7 +194,7 @@ TEST(sigchld_exit_signal)
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, &old));
-	pid = abi_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
+	pid = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	/* Wait for the SIGCHLD itself before reaping. */
 	while (!chld_n)
@@ -204,7 +204,7 @@ TEST(sigchld_exit_signal)
 	ASSERT_EQ(CLD_EXITED, chld_code);
 	/* waitpid() without __WALL only sees SIGCHLD children. */
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	ASSERT_EQ(ABI_EXIT(42), st);
+	ASSERT_EQ(ST_EXITED(42), st);
 	close(pidfd);
 }
 
@@ -216,16 +216,16 @@ TEST(two_spawns)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	PROBE_TEMPLATE(t);
-	a = abi_spawn(t, 0, argv_exit42, NULL, NULL, 0, &p1);
+	a = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &p1);
 	ASSERT_LT(0, a);
-	b = abi_spawn(t, 0, argv_exit42, NULL, NULL, 0, &p2);
+	b = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &p2);
 	ASSERT_LT(0, b);
 	ASSERT_NE(a, b);
 	ASSERT_NE(p1, p2);
-	ASSERT_EQ(a, abi_pidfd_pid(p1));
-	ASSERT_EQ(b, abi_pidfd_pid(p2));
-	ASSERT_EQ(ABI_EXIT(42), abi_wait(a));
-	ASSERT_EQ(ABI_EXIT(42), abi_wait(b));
+	ASSERT_EQ(a, st_pidfd_pid(p1));
+	ASSERT_EQ(b, st_pidfd_pid(p2));
+	ASSERT_EQ(ST_EXITED(42), st_wait(a));
+	ASSERT_EQ(ST_EXITED(42), st_wait(b));
 	close(p1);
 	close(p2);
 }
