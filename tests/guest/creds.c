@@ -7,87 +7,124 @@
  * spawn is then refused with EACCES without creating a child.
  */
 #include <pthread.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <linux/capability.h>
 
-#include "kselftest_harness.h"
-#include "sec_util.h"
+#include "common.h"
 
 static char *const probe_argv[] = { "probe", "ids", NULL };
+static char *const no_env[] = { NULL };
 
-/* Create a template of the probe (path-created). */
-static int probe_template(struct __test_metadata *_metadata, char *path,
-			  size_t len, __u64 flags)
+/* The value of @key in probe output, never NULL (for ASSERT_STREQ). */
+static const char *kv(const char *out, const char *key)
 {
-	int tfd;
+	const char *v = st_kv(out, key);
 
-	if (sec_helper_path("helper_sec_probe", path, len))
-		return -1;
-	tfd = spawn_template_create_path(path, flags);
-	return tfd;
+	return v ? v : "(missing)";
+}
+
+/* The probe's path, in @path (st_helper()'s buffer is shared). */
+static void probe_path(struct __test_metadata *_metadata, char *path,
+		       size_t len)
+{
+	const char *p = st_helper("helper_probe");
+
+	ASSERT_NE(NULL, p);
+	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
+}
+
+/*
+ * Path-created, inheritable template of the probe (some checks pass the fd
+ * across an exec); its path is left in @path. The tfd or -1/errno.
+ */
+static int probe_template(struct __test_metadata *_metadata, char *path,
+			  size_t len)
+{
+	probe_path(_metadata, path, len);
+	return spawn_template_create_path(path, 0);
 }
 
 /* One successful spawn: the template works for this task. */
-static int spawn_ok(int tfd, char *out, size_t len)
+static int spawn_ok(int tfd, struct st_out *o)
 {
-	int status;
+	if (st_run(tfd, 0, probe_argv, no_env, NULL, 0, o) < 0)
+		return -o->err;
+	return o->status;
+}
 
-	if (sec_spawn_run(tfd, probe_argv, 0, out, len, &status))
-		return -errno;
-	return status;
+/*
+ * st_run_execve() leaves the child fds 0-2 only; the exec check needs the
+ * template fd to cross the execve, so fork and exec here without closing.
+ */
+static void run_execve_keep_fds(const char *path, char *const *argv,
+				struct st_out *o)
+{
+	int p[2];
+
+	st_out_reset(o);
+	if (pipe2(p, O_CLOEXEC)) {
+		o->err = errno;
+		return;
+	}
+	o->pid = fork();
+	if (o->pid == 0) {
+		if (dup2(p[1], 1) < 0)
+			_exit(1);
+		execve(path, argv, no_env);
+		_exit(errno == ENOENT ? 127 : errno == EACCES ? 126 : 1);
+	}
+	o->err = o->pid < 0 ? errno : 0;
+	close(p[1]);
+	st_out_collect(o, p[0]);
 }
 
 TEST(creator_spawns)
 {
 	/* spec: spawn_template_spawn(): the creating task may spawn; the child runs the file */
-	char path[PATH_MAX], out[SEC_OUT_MAX];
+	static struct st_out o;
+	char path[PATH_MAX];
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path), 0);
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, spawn_ok(tfd, out, sizeof(out)));
-	ASSERT_NE(NULL, strstr(out, "ruid=0 euid=0"));
-	ASSERT_TRUE(sec_no_children());
+	ASSERT_EQ(0, spawn_ok(tfd, &o));
+	ASSERT_STREQ("0", kv(o.buf, "ruid")) TH_LOG("child: %s", o.buf);
+	ASSERT_STREQ("0", kv(o.buf, "euid")) TH_LOG("child: %s", o.buf);
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 	close(tfd);
 }
 
 struct thread_arg {
 	int tfd;
-	int ret;
-	int err;
-	int status;
-	char out[SEC_OUT_MAX];
+	struct st_out o;
 };
 
 static void *thread_spawn(void *p)
 {
 	struct thread_arg *t = p;
 
-	t->ret = sec_spawn_run(t->tfd, probe_argv, 0, t->out, sizeof(t->out),
-			       &t->status);
-	t->err = errno;
+	st_run(t->tfd, 0, probe_argv, no_env, NULL, 0, &t->o);
 	return NULL;
 }
 
 TEST(other_thread_spawns)
 {
 	/* spec: spawn_template_spawn(): threads of the creating process share the credential object and may spawn */
+	static struct thread_arg t;
 	char path[PATH_MAX];
-	struct thread_arg t;
 	pthread_t th;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	memset(&t, 0, sizeof(t));
-	t.tfd = probe_template(_metadata, path, sizeof(path), 0);
+	t.tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, t.tfd);
 	ASSERT_EQ(0, pthread_create(&th, NULL, thread_spawn, &t));
 	ASSERT_EQ(0, pthread_join(th, NULL));
-	ASSERT_EQ(0, t.ret) TH_LOG("spawn from thread: errno %d", t.err);
-	ASSERT_EQ(0, t.status);
-	ASSERT_NE(NULL, strstr(t.out, "ruid=0 euid=0"));
-	ASSERT_TRUE(sec_no_children());
+	ASSERT_LT(0, t.o.pid) TH_LOG("spawn from thread: errno %d", t.o.err);
+	ASSERT_EQ(0, t.o.status);
+	ASSERT_STREQ("0", kv(t.o.buf, "ruid")) TH_LOG("child: %s", t.o.buf);
+	ASSERT_STREQ("0", kv(t.o.buf, "euid")) TH_LOG("child: %s", t.o.buf);
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 	close(t.tfd);
 }
 
@@ -97,7 +134,7 @@ TEST(other_thread_spawns)
  */
 static int chg_setuid(void)
 {
-	return setuid(SEC_NOBODY);
+	return setuid(ST_NOBODY);
 }
 
 static int chg_setuid_same(void)
@@ -107,12 +144,12 @@ static int chg_setuid_same(void)
 
 static int chg_setgid(void)
 {
-	return setgid(SEC_NOBODY);
+	return setgid(ST_NOBODY);
 }
 
 static int chg_setgroups(void)
 {
-	gid_t g = SEC_NOBODY;
+	gid_t g = ST_NOBODY;
 
 	return setgroups(1, &g);
 }
@@ -136,7 +173,7 @@ static int chg_landlock(void)
 	 * A domain that handles only MAKE_FIFO: execution stays allowed, so a
 	 * refusal can only come from the credential binding.
 	 */
-	return sec_landlock_deny(LANDLOCK_ACCESS_FS_MAKE_FIFO);
+	return st_landlock_deny(LANDLOCK_ACCESS_FS_MAKE_FIFO);
 }
 
 static int chg_userns(void)
@@ -178,22 +215,23 @@ FIXTURE_TEARDOWN(cred_change)
 TEST_F(cred_change, spawn_refused)
 {
 	/* spec: spawn_template_spawn(): a task whose credential object is not the creator's gets EACCES, no child */
-	char out[SEC_OUT_MAX];
+	static struct st_out o;
+	int pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	if (variant->needs_landlock && sec_landlock_abi() < 0)
+	if (variant->needs_landlock && st_landlock_abi() < 0)
 		SKIP(return, "Landlock not enabled (errno %d)", errno);
-	self->tfd = probe_template(_metadata, self->path, sizeof(self->path), 0);
+	self->tfd = probe_template(_metadata, self->path, sizeof(self->path));
 	ASSERT_LE(0, self->tfd);
 	/* control: the template works before the change */
-	ASSERT_EQ(0, spawn_ok(self->tfd, out, sizeof(out)));
+	ASSERT_EQ(0, spawn_ok(self->tfd, &o));
 
 	ASSERT_EQ(0, variant->change());
-	ASSERT_EQ(0, sec_count_sigchld());
-	ASSERT_EQ(-1, sec_spawn(self->tfd, probe_argv, -1, 0));
+	ASSERT_EQ(0, st_watch_children(0));
+	ASSERT_EQ(-1, st_spawn(self->tfd, 0, probe_argv, no_env, NULL, 0, &pidfd));
 	ASSERT_EQ(EACCES, errno);
-	ASSERT_TRUE(sec_no_children());
-	ASSERT_EQ(0, sec_sigchld_count);
+	/* no child now, and none came and went (SIGCHLD) */
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("evidence of a child");
 }
 
 TEST(no_new_privs_keeps_binding)
@@ -205,19 +243,20 @@ TEST(no_new_privs_keeps_binding)
 	 * must then run with no_new_privs (spec: exec path honours
 	 * no_new_privs).
 	 */
-	char path[PATH_MAX], out[SEC_OUT_MAX];
+	static struct st_out o;
+	char path[PATH_MAX];
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path), 0);
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, spawn_ok(tfd, out, sizeof(out)));
-	ASSERT_NE(NULL, strstr(out, "nnp=0"));
+	ASSERT_EQ(0, spawn_ok(tfd, &o));
+	ASSERT_STREQ("0", kv(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
 
 	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
-	ASSERT_EQ(0, spawn_ok(tfd, out, sizeof(out)));
-	ASSERT_NE(NULL, strstr(out, "nnp=1")) TH_LOG("child: %s", out);
-	ASSERT_TRUE(sec_no_children());
+	ASSERT_EQ(0, spawn_ok(tfd, &o));
+	ASSERT_STREQ("1", kv(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 	close(tfd);
 }
 
@@ -229,41 +268,43 @@ TEST(no_new_privs_keeps_binding)
 struct report {
 	int spawn_ret;
 	int spawn_errno;
-	int no_children;
+	int child_evidence;	/* st_child_evidence() after the refusal */
 	int own_tfd_errno;	/* 0 if its own create worked */
-	int own_ret;
+	int own_errno;		/* 0 if the spawn from it worked */
 	int own_status;
 };
 
 static void try_and_recreate(int tfd, const char *path, struct report *r)
 {
-	char out[SEC_OUT_MAX];
-	int own;
+	static struct st_out o;
+	int own, pidfd = -1;
 
 	memset(r, 0, sizeof(*r));
-	r->spawn_ret = sec_spawn(tfd, probe_argv, -1, 0);
+	r->spawn_ret = st_spawn(tfd, 0, probe_argv, no_env, NULL, 0, &pidfd);
 	r->spawn_errno = errno;
-	r->no_children = sec_no_children();
+	r->child_evidence = st_child_evidence();
 	own = spawn_template_create_path(path, 0);
 	if (own < 0) {
 		r->own_tfd_errno = errno;
 		return;
 	}
-	r->own_ret = sec_spawn_run(own, probe_argv, 0, out, sizeof(out),
-				   &r->own_status);
+	st_run(own, 0, probe_argv, no_env, NULL, 0, &o);
+	r->own_errno = o.err;
+	r->own_status = o.status;
 	close(own);
 }
 
 TEST(forked_child_refused)
 {
 	/* spec: spawn_template_spawn(): in a forked child: EACCES, no child; its own template works */
-	char path[PATH_MAX], out[SEC_OUT_MAX];
+	static struct st_out o;
+	char path[PATH_MAX];
 	struct report r;
 	int p[2], status, tfd;
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path), 0);
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
@@ -278,56 +319,13 @@ TEST(forked_child_refused)
 	ASSERT_EQ(0, status);
 	ASSERT_EQ(-1, r.spawn_ret);
 	ASSERT_EQ(EACCES, r.spawn_errno);
-	ASSERT_TRUE(r.no_children);
+	ASSERT_EQ(0, r.child_evidence);
 	ASSERT_EQ(0, r.own_tfd_errno);
-	ASSERT_EQ(0, r.own_ret);
+	ASSERT_EQ(0, r.own_errno);
 	ASSERT_EQ(0, r.own_status);
 	/* the parent, the creator, still may */
-	ASSERT_EQ(0, spawn_ok(tfd, out, sizeof(out)));
+	ASSERT_EQ(0, spawn_ok(tfd, &o));
 	close(tfd);
-}
-
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char b = 'x';
-	struct iovec iov = { &b, 1 };
-	struct msghdr mh = { 0 };
-	struct cmsghdr *c;
-
-	memset(cbuf, 0, sizeof(cbuf));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char b;
-	struct iovec iov = { &b, 1 };
-	struct msghdr mh = { 0 };
-	struct cmsghdr *c;
-	int fd;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
-	if (recvmsg(sock, &mh, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&mh);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
 }
 
 TEST(scm_rights_receiver_refused)
@@ -339,13 +337,17 @@ TEST(scm_rights_receiver_refused)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", path, sizeof(path)));
+	probe_path(_metadata, path, sizeof(path));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	/* the receiver exists before the template does */
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int fd = recv_fd(sv[1]);
+		/*
+		 * Close-on-exec (st_recv_fd()) does not matter: the fd is
+		 * only spawned from here, never carried across an exec.
+		 */
+		int fd = st_recv_fd(sv[1]);
 
 		if (fd < 0)
 			_exit(2);
@@ -354,15 +356,15 @@ TEST(scm_rights_receiver_refused)
 	}
 	tfd = spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, send_fd(sv[0], tfd));
+	ASSERT_EQ(0, st_send_fd(sv[0], tfd));
 	ASSERT_EQ(sizeof(r), read(sv[0], &r, sizeof(r)));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_EQ(0, status);
 	ASSERT_EQ(-1, r.spawn_ret);
 	ASSERT_EQ(EACCES, r.spawn_errno);
-	ASSERT_TRUE(r.no_children);
+	ASSERT_EQ(0, r.child_evidence);
 	ASSERT_EQ(0, r.own_tfd_errno);
-	ASSERT_EQ(0, r.own_ret);
+	ASSERT_EQ(0, r.own_errno);
 	ASSERT_EQ(0, r.own_status);
 	close(tfd);
 }
@@ -370,37 +372,42 @@ TEST(scm_rights_receiver_refused)
 TEST(exec_inherited_fd_refused)
 {
 	/* spec: spawn_template_spawn(): after an exec (the fd inherited across execve): EACCES, no child */
-	char path[PATH_MAX], num[16], out[SEC_OUT_MAX];
+	static struct st_out o;
+	char path[PATH_MAX], num[16];
 	char *argv[] = { "probe", "spawnfd", num, NULL };
-	int status, tfd;
+	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path), 0);
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	snprintf(num, sizeof(num), "%d", tfd);
-	ASSERT_EQ(0, sec_exec_run(path, argv, out, sizeof(out), &status));
-	ASSERT_STREQ("spawnfd=EACCES children=none\n", out);
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(EACCES, WEXITSTATUS(status));
+	run_execve_keep_fds(path, argv, &o);
+	ASSERT_LT(0, o.pid) TH_LOG("fork: errno %d", o.err);
+	/* the whole output: the refusal and no child */
+	ASSERT_STREQ("spawnfd=EACCES\nchildren=none\n", o.buf);
+	ASSERT_TRUE(WIFEXITED(o.status));
+	ASSERT_EQ(EACCES, WEXITSTATUS(o.status));
 	close(tfd);
 }
 
 TEST(spawned_child_with_inherited_fd_refused)
 {
 	/* spec: spawn_template_spawn(): after an exec (the child of a spawn, the fd kept by INHERIT_FDS): EACCES, no child */
-	char path[PATH_MAX], num[16], out[SEC_OUT_MAX];
+	static struct st_out o;
+	char path[PATH_MAX], num[16];
 	char *argv[] = { "probe", "spawnfd", num, NULL };
-	int status, tfd;
+	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path), 0);
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	snprintf(num, sizeof(num), "%d", tfd);
-	ASSERT_EQ(0, sec_spawn_run(tfd, argv, SPAWN_TEMPLATE_SPAWN_INHERIT_FDS,
-				   out, sizeof(out), &status));
-	ASSERT_STREQ("spawnfd=EACCES children=none\n", out);
-	ASSERT_TRUE(WIFEXITED(status));
-	ASSERT_EQ(EACCES, WEXITSTATUS(status));
+	ASSERT_LT(0, st_run(tfd, SPAWN_TEMPLATE_SPAWN_INHERIT_FDS, argv, no_env,
+			    NULL, 0, &o)) TH_LOG("spawn: errno %d", o.err);
+	/* the whole output: the refusal and no child */
+	ASSERT_STREQ("spawnfd=EACCES\nchildren=none\n", o.buf);
+	ASSERT_TRUE(WIFEXITED(o.status));
+	ASSERT_EQ(EACCES, WEXITSTATUS(o.status));
 	close(tfd);
 }
 

@@ -12,12 +12,20 @@
  * - AppArmor: a profile transition on exec gives the spawned child the
  *   label execve gives, and an exec the profile denies exits 126.
  */
-#include <sys/mount.h>
-
-#include "kselftest_harness.h"
-#include "sec_util.h"
+#include "common.h"
 
 static char *const ids_argv[] = { "probe", "ids", NULL };
+static char *const no_env[] = { NULL };
+
+/* The probe's path, in @path (st_helper()'s buffer is shared). */
+static void probe_path(struct __test_metadata *_metadata, char *path,
+		       size_t len)
+{
+	const char *p = st_helper("helper_probe");
+
+	ASSERT_NE(NULL, p);
+	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
+}
 
 /* ------------------------------------------------------------------ */
 /* kprobe events                                                       */
@@ -186,21 +194,17 @@ static int count_hooks(const char *inst, const pid_t *pids, int n,
 	return write_file(path, "", O_TRUNC);
 }
 
-/*
- * gcc 12 warns that the harness's own "child" in the TEST_F wrapper "might
- * be clobbered" by its setjmp (kselftest_harness.h of 6.12, not this file).
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
 TEST_F_TIMEOUT(hooks, same_hooks_as_execve, 60)
 {
 	/* spec: spawn_template_spawn(): the pinned file is executed through the normal exec path, LSM hooks as for execveat() */
-	char path[PATH_MAX], out[SEC_OUT_MAX];
+	static struct st_out o;
+	char path[PATH_MAX];
 	int spawn_counts[NHOOK], exec_counts[NHOOK];
 	pid_t pids[NSPAWN + 1] = { 0 };
-	int i, status, tfd;
+	int i, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", path, sizeof(path)));
+	probe_path(_metadata, path, sizeof(path));
 	tfd = spawn_template_create_path(path, 0);
 	ASSERT_LE(0, tfd);
 
@@ -209,30 +213,16 @@ TEST_F_TIMEOUT(hooks, same_hooks_as_execve, 60)
 
 	pids[NSPAWN] = getpid();	/* hooks run in the caller count too */
 	for (i = 0; i < NSPAWN; i++) {
-		int p[2];
-
-		ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-		pids[i] = sec_spawn(tfd, ids_argv, p[1], 0);
-		close(p[1]);
-		ASSERT_LT(0, pids[i]);
-		sec_slurp(p[0], out, sizeof(out));
-		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
-		ASSERT_EQ(0, status);
+		pids[i] = st_run(tfd, 0, ids_argv, no_env, NULL, 0, &o);
+		ASSERT_LT(0, pids[i]) TH_LOG("spawn %d: errno %d", i, o.err);
+		ASSERT_EQ(0, o.status);
 	}
 	ASSERT_EQ(0, count_hooks(self->inst, pids, NSPAWN + 1, spawn_counts));
 
 	for (i = 0; i < NSPAWN; i++) {
-		pids[i] = fork();
-		ASSERT_LE(0, pids[i]);
-		if (pids[i] == 0) {
-			int fd = open("/dev/null", O_WRONLY);
-
-			dup2(fd, 1);
-			execv(path, ids_argv);
-			_exit(126);
-		}
-		ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
-		ASSERT_EQ(0, status);
+		pids[i] = st_run_execve(path, ids_argv, environ, &o);
+		ASSERT_LT(0, pids[i]) TH_LOG("fork %d: errno %d", i, o.err);
+		ASSERT_EQ(0, o.status);
 	}
 	ASSERT_EQ(0, count_hooks(self->inst, pids, NSPAWN + 1, exec_counts));
 
@@ -259,8 +249,8 @@ TEST_F_TIMEOUT(hooks, same_hooks_as_execve, 60)
 static void template_outcome_fd(const char *path, int execfd, int tfd,
 				char *res, size_t len)
 {
-	char out[SEC_OUT_MAX];
-	int status, own = -1;
+	static struct st_out o;
+	int own = -1, ev;
 
 	if (tfd < 0) {
 		own = tfd = execfd >= 0 ? spawn_template_create_fd(execfd, 0) :
@@ -270,16 +260,18 @@ static void template_outcome_fd(const char *path, int execfd, int tfd,
 			return;
 		}
 	}
-	if (sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status)) {
-		const char *e = strerrorname_np(errno);	/* before waitid() */
-
-		snprintf(res, len, "spawn=%s%s", e,
-			 sec_no_children() ? "" : " (child left)");
-	} else if (strstr(out, "ruid=")) {
+	if (st_run(tfd, 0, ids_argv, no_env, NULL, 0, &o) < 0) {
+		ev = st_child_evidence();
+		if (ev)
+			snprintf(res, len, "spawn=%s (child left: 0x%x)",
+				 strerrorname_np(o.err), ev);
+		else
+			snprintf(res, len, "spawn=%s", strerrorname_np(o.err));
+	} else if (st_kv(o.buf, "ruid")) {
 		snprintf(res, len, "ran");
 	} else {
-		snprintf(res, len, "child=%d", WIFEXITED(status) ?
-			 WEXITSTATUS(status) : 1000 + WTERMSIG(status));
+		snprintf(res, len, "child=%d", WIFEXITED(o.status) ?
+			 WEXITSTATUS(o.status) : 1000 + WTERMSIG(o.status));
 	}
 	if (own >= 0)
 		close(own);
@@ -293,12 +285,11 @@ static void template_outcome(const char *path, int tfd, char *res, size_t len)
 /* What execve does with @path in this domain: its exit status class. */
 static int execve_status(const char *path)
 {
-	char out[SEC_OUT_MAX];
-	int status;
+	static struct st_out o;
 
-	if (sec_exec_run(path, ids_argv, out, sizeof(out), &status))
+	if (st_run_execve(path, ids_argv, no_env, &o) < 0 || o.status == -1)
 		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return WIFEXITED(o.status) ? WEXITSTATUS(o.status) : -1;
 }
 
 FIXTURE(landlock) {
@@ -310,11 +301,10 @@ FIXTURE_SETUP(landlock)
 	int abi;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	abi = sec_landlock_abi();
+	abi = st_landlock_abi();
 	if (abi < 0)
 		SKIP(return, "Landlock not enabled (errno %d)", errno);
-	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", self->path,
-				     sizeof(self->path)));
+	probe_path(_metadata, self->path, sizeof(self->path));
 }
 
 FIXTURE_TEARDOWN(landlock)
@@ -331,7 +321,7 @@ TEST_F(landlock, restrict_then_create)
 	template_outcome(self->path, -1, res, sizeof(res));
 	ASSERT_STREQ("ran", res);	/* control */
 
-	ASSERT_EQ(0, sec_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE));
+	ASSERT_EQ(0, st_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE));
 	ASSERT_EQ(126, execve_status(self->path));	/* execve: EACCES */
 
 	/* by path */
@@ -343,7 +333,7 @@ TEST_F(landlock, restrict_then_create)
 	template_outcome_fd(self->path, fd, -1, res, sizeof(res));
 	ASSERT_STREQ("create=EACCES", res);
 	close(fd);
-	ASSERT_TRUE(sec_no_children());
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 }
 
 TEST_F(landlock, create_then_restrict)
@@ -358,7 +348,7 @@ TEST_F(landlock, create_then_restrict)
 	template_outcome(self->path, tfd, res, sizeof(res));
 	ASSERT_STREQ("ran", res);	/* control */
 
-	ASSERT_EQ(0, sec_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE));
+	ASSERT_EQ(0, st_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE));
 	template_outcome(self->path, tfd, res, sizeof(res));
 	ASSERT_STREQ("spawn=EACCES", res);
 	close(tfd);
@@ -379,7 +369,7 @@ TEST_F(landlock, restrict_in_child_with_fd)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		memset(res, 0, sizeof(res));
-		if (sec_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE))
+		if (st_landlock_deny(LANDLOCK_ACCESS_FS_EXECUTE))
 			_exit(2);
 		template_outcome(self->path, tfd, res[0], sizeof(res[0]));
 		template_outcome(self->path, -1, res[1], sizeof(res[1]));
@@ -501,9 +491,7 @@ FIXTURE(apparmor) {
 
 FIXTURE_SETUP(apparmor)
 {
-	char helper[PATH_MAX];
 	unsigned int i;
-	int hfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	self->loaded = 0;
@@ -521,17 +509,15 @@ FIXTURE_SETUP(apparmor)
 	if (!self->parser[0])
 		SKIP(return, "apparmor_parser not installed (Debian: apparmor)");
 
-	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", helper, sizeof(helper)));
-	hfd = open(helper, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, hfd);
+	/* the helper directory, reachable whatever the mount below hides */
+	ASSERT_LE(0, st_helper_dirfd());
 	ASSERT_EQ(0, unshare(CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	if (mkdir(AA_DIR, 0755))
 		ASSERT_EQ(EEXIST, errno);
 	ASSERT_EQ(0, mount("st_apparmor", AA_DIR, "tmpfs", 0, "mode=0755"));
-	ASSERT_EQ(0, sec_copy_file(hfd, AA_ALLOWED, 0755));
-	ASSERT_EQ(0, sec_copy_file(hfd, AA_DENIED, 0755));
-	close(hfd);
+	st_copy_helper(_metadata, "helper_probe", AA_ALLOWED, 0755);
+	st_copy_helper(_metadata, "helper_probe", AA_DENIED, 0755);
 	ASSERT_EQ(0, aa_parser(self->parser, 0));
 	self->loaded = 1;
 }
@@ -546,16 +532,23 @@ static void aa_run(int tfd, const char *path, int *spawn_err, int *s_status,
 		   char s_out[AA_OUT_MAX], int *e_status, char e_out[AA_OUT_MAX])
 {
 	static char *const attr_argv[] = { "probe", "attr", NULL };
-	char out[SEC_OUT_MAX];
+	static struct st_out o;
 
 	*spawn_err = 0;
-	if (tfd < 0 || sec_spawn_run(tfd, attr_argv, 0, out, sizeof(out),
-				     s_status))
-		*spawn_err = tfd < 0 ? EBADF : errno;
-	else
-		snprintf(s_out, AA_OUT_MAX, "%.*s", (int)strcspn(out, "\n"), out);
-	if (sec_exec_run(path, attr_argv, out, sizeof(out), e_status) == 0)
-		snprintf(e_out, AA_OUT_MAX, "%.*s", (int)strcspn(out, "\n"), out);
+	if (tfd < 0) {
+		*spawn_err = EBADF;
+	} else if (st_run(tfd, 0, attr_argv, no_env, NULL, 0, &o) < 0) {
+		*spawn_err = o.err;
+	} else {
+		*s_status = o.status;
+		snprintf(s_out, AA_OUT_MAX, "%.*s", (int)strcspn(o.buf, "\n"),
+			 o.buf);
+	}
+	if (st_run_execve(path, attr_argv, no_env, &o) > 0) {
+		*e_status = o.status;
+		snprintf(e_out, AA_OUT_MAX, "%.*s", (int)strcspn(o.buf, "\n"),
+			 o.buf);
+	}
 }
 
 /* In a forked child: become st_caller, then template and exec both probes. */

@@ -11,8 +11,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "kselftest_harness.h"
-#include "sec_util.h"
+#include "common.h"
 
 #ifndef __NR_execveat
 #define __NR_execveat 322
@@ -54,20 +53,42 @@ static int deny_syscalls(const int *nrs, int n)
 static const int exec_nrs[] = { __NR_execve, __NR_execveat };
 static char *const blocked_argv[] = { "probe", "blocked", NULL };
 static char *const ids_argv[] = { "probe", "ids", NULL };
+static char *const no_env[] = { NULL };
 
-static int probe_template(char *path, size_t len)
+/* A path-created template of the probe, its path left in @path. */
+static int probe_template(struct __test_metadata *_metadata, char *path,
+			  size_t len)
 {
-	if (sec_helper_path("helper_sec_probe", path, len))
-		return -1;
+	const char *p = st_helper("helper_probe");
+
+	ASSERT_NE(NULL, p);
+	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
 	return spawn_template_create_path(path, 0);
+}
+
+/* The value of @key in probe output, never NULL (for ASSERT_STREQ). */
+static const char *kv(const char *out, const char *key)
+{
+	const char *v = st_kv(out, key);
+
+	return v ? v : "(missing)";
+}
+
+/* Spawn @argv from @tfd and reap it, output in @o; 0, or -1 (o->err). */
+static int run(int tfd, char *const *argv, struct st_out *o)
+{
+	if (st_run(tfd, 0, argv, no_env, NULL, 0, o) < 0 || o->status == -1)
+		return -1;
+	return 0;
 }
 
 TEST(exec_denylist_does_not_deny_spawn)
 {
 	/* spec: spawn_template_spawn(): the exec runs in the kernel, not as an execve/execveat syscall; a filter denying those two does not deny the spawn */
 	static char *const true_argv[] = { "true", NULL };
-	char path[PATH_MAX], out[SEC_OUT_MAX];
-	int status, tfd;
+	static struct st_out o;
+	char path[PATH_MAX];
+	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, deny_syscalls(exec_nrs, 2));
@@ -79,40 +100,43 @@ TEST(exec_denylist_does_not_deny_spawn)
 	ASSERT_EQ(EPERM, errno);
 
 	/* create (472) and spawn (473) are not on the list: both work */
-	tfd = probe_template(path, sizeof(path));
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd) TH_LOG("create: errno %d", errno);
-	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status))
-		TH_LOG("spawn: errno %d", errno);
-	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, run(tfd, ids_argv, &o)) TH_LOG("spawn: errno %d", o.err);
+	ASSERT_EQ(0, o.status);
 	/* the child ran the probe */
-	ASSERT_EQ(0, strncmp(out, "ruid=0 euid=0 ", 14)) TH_LOG("out: %s", out);
+	ASSERT_STREQ("0", kv(o.buf, "ruid")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("0", kv(o.buf, "euid")) TH_LOG("out: %s", o.buf);
 	close(tfd);
 }
 
 TEST(child_inherits_filter)
 {
 	/* spec: spawn_template_spawn(): the child is created like vfork() and keeps the caller's seccomp filter across the exec */
-	char path[PATH_MAX], out[SEC_OUT_MAX];
-	int status, tfd;
+	static struct st_out o;
+	char path[PATH_MAX];
+	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(path, sizeof(path));
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 
 	/* control: no filter, the child's execve reaches the VFS (ENOENT) */
-	ASSERT_EQ(0, sec_spawn_run(tfd, blocked_argv, 0, out, sizeof(out), &status));
-	ASSERT_EQ(0, status);
-	ASSERT_EQ(0, strncmp(out, "execve=ENOENT ", 14)) TH_LOG("out: %s", out);
-	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
-	ASSERT_NE(NULL, strstr(out, " seccomp=0\n")) TH_LOG("out: %s", out);
+	ASSERT_EQ(0, run(tfd, blocked_argv, &o));
+	ASSERT_EQ(0, o.status);
+	ASSERT_STREQ("ENOENT", kv(o.buf, "execve")) TH_LOG("out: %s", o.buf);
+	ASSERT_EQ(0, run(tfd, ids_argv, &o));
+	ASSERT_STREQ("0", kv(o.buf, "seccomp")) TH_LOG("out: %s", o.buf);
 
 	ASSERT_EQ(0, deny_syscalls(exec_nrs, 2));
-	ASSERT_EQ(0, sec_spawn_run(tfd, blocked_argv, 0, out, sizeof(out), &status));
-	ASSERT_EQ(0, status);
-	ASSERT_EQ(0, strncmp(out, "execve=EPERM ", 13)) TH_LOG("out: %s", out);
-	ASSERT_EQ(NULL, strstr(out, "spawn473=EPERM")) TH_LOG("out: %s", out);
-	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
-	ASSERT_NE(NULL, strstr(out, " seccomp=2\n")) TH_LOG("out: %s", out);
+	ASSERT_EQ(0, run(tfd, blocked_argv, &o));
+	ASSERT_EQ(0, o.status);
+	ASSERT_STREQ("EPERM", kv(o.buf, "execve")) TH_LOG("out: %s", o.buf);
+	/* 473 is not on the list: it fails, but not by the filter */
+	ASSERT_NE(NULL, st_kv(o.buf, "spawn473")) TH_LOG("out: %s", o.buf);
+	ASSERT_STRNE("EPERM", kv(o.buf, "spawn473")) TH_LOG("out: %s", o.buf);
+	ASSERT_EQ(0, run(tfd, ids_argv, &o));
+	ASSERT_STREQ("2", kv(o.buf, "seccomp")) TH_LOG("out: %s", o.buf);
 	close(tfd);
 }
 
@@ -120,22 +144,23 @@ TEST(spawn_syscall_denied)
 {
 	/* spec: spawn_template_spawn(): returns -1/errno having created no child (a filter denying 473: EPERM) */
 	static const int nrs[] = { __NR_spawn_template_spawn };
-	char path[PATH_MAX], out[SEC_OUT_MAX];
-	int status, tfd;
+	static struct st_out o;
+	char path[PATH_MAX];
+	int tfd, pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(path, sizeof(path));
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	/* control: the template works before the filter */
-	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
-	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, run(tfd, ids_argv, &o));
+	ASSERT_EQ(0, o.status);
 
 	ASSERT_EQ(0, deny_syscalls(nrs, 1));
-	ASSERT_EQ(0, sec_count_sigchld());
-	ASSERT_EQ(-1, sec_spawn(tfd, ids_argv, -1, 0));
+	ASSERT_EQ(0, st_watch_children(0));
+	ASSERT_EQ(-1, st_spawn(tfd, 0, ids_argv, no_env, NULL, 0, &pidfd));
 	ASSERT_EQ(EPERM, errno);
-	ASSERT_TRUE(sec_no_children());
-	ASSERT_EQ(0, sec_sigchld_count);
+	/* no child now, and none came and went (SIGCHLD) */
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("evidence of a child");
 	close(tfd);
 }
 
@@ -143,17 +168,18 @@ TEST(create_syscall_denied)
 {
 	/* spec: spawn_template_create(): a filter denying 472 denies template creation (EPERM); templates made before still spawn */
 	static const int nrs[] = { __NR_spawn_template_create };
-	char path[PATH_MAX], out[SEC_OUT_MAX];
-	int status, tfd;
+	static struct st_out o;
+	char path[PATH_MAX];
+	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(path, sizeof(path));
+	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, deny_syscalls(nrs, 1));
 	ASSERT_EQ(-1, spawn_template_create_path(path, 0));
 	ASSERT_EQ(EPERM, errno);
-	ASSERT_EQ(0, sec_spawn_run(tfd, ids_argv, 0, out, sizeof(out), &status));
-	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, run(tfd, ids_argv, &o));
+	ASSERT_EQ(0, o.status);
 	close(tfd);
 }
 

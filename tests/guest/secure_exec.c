@@ -13,12 +13,11 @@
  *   /tmp/fcap 0755 with security.capability = cap_net_raw permitted,
  *   /tmp/nosuid/{suid,sgid} the same on a tmpfs mounted nosuid.
  */
-#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/xattr.h>
 #include <linux/capability.h>
 
-#include "kselftest_harness.h"
-#include "sec_util.h"
+#include "common.h"
 
 static int set_fcap_net_raw(const char *path)
 {
@@ -30,19 +29,12 @@ static int set_fcap_net_raw(const char *path)
 	return setxattr(path, "security.capability", &d, XATTR_CAPS_SZ_2, 0);
 }
 
-/* Value of "key=" in a probe line, or "" */
-static void field(const char *line, const char *key, char *out, size_t len)
+/* The value of @key in probe output, never NULL (for ASSERT_STREQ). */
+static const char *kv(const char *out, const char *key)
 {
-	char pat[32];
-	const char *p;
+	const char *v = st_kv(out, key);
 
-	snprintf(pat, sizeof(pat), " %s=", key);
-	out[0] = '\0';
-	p = strstr(line, pat);
-	if (!p)
-		return;
-	p += strlen(pat);
-	snprintf(out, len, "%.*s", (int)strcspn(p, " \n"), p);
+	return v ? v : "(missing)";
 }
 
 FIXTURE(secure) {
@@ -52,7 +44,7 @@ FIXTURE(secure) {
 FIXTURE_VARIANT(secure) {
 	const char *file;
 	int nnp;
-	/* expected: ids and AT_SECURE as one prefix of the probe line */
+	/* expected: ids and AT_SECURE, space-separated key=value pairs */
 	const char *ids;
 	int secure_dumpable;	/* dumpable = fs.suid_dumpable, else 1 */
 	int caps_full;		/* permitted == bounding set (setuid root) */
@@ -109,33 +101,31 @@ FIXTURE_VARIANT_ADD(secure, fcap_net_raw_nnp) {
 
 FIXTURE_SETUP(secure)
 {
-	char helper[PATH_MAX], buf[16] = "";
-	int hfd, fd;
+	char buf[16] = "";
+	int fd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, sec_helper_path("helper_sec_probe", helper, sizeof(helper)));
-	hfd = open(helper, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, hfd);
 	fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, read(fd, buf, sizeof(buf) - 1));
 	close(fd);
 	self->suid_dumpable = atoi(buf);
 
+	/* 0755, as before: the unprivileged creator cannot write there */
+	ASSERT_LE(0, st_helper_dirfd());
 	ASSERT_EQ(0, unshare(CLONE_NEWNS));
 	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	ASSERT_EQ(0, mount("sec_tmp", "/tmp", "tmpfs", 0, "mode=0755"));
-	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/plain", 0755));
-	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/suid", 04755));
-	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/sgid", 02755));
-	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/fcap", 0755));
+	st_copy_helper(_metadata, "helper_probe", "/tmp/plain", 0755);
+	st_copy_helper(_metadata, "helper_probe", "/tmp/suid", 04755);
+	st_copy_helper(_metadata, "helper_probe", "/tmp/sgid", 02755);
+	st_copy_helper(_metadata, "helper_probe", "/tmp/fcap", 0755);
 	ASSERT_EQ(0, set_fcap_net_raw("/tmp/fcap"));
 	ASSERT_EQ(0, mkdir("/tmp/nosuid", 0755));
 	ASSERT_EQ(0, mount("sec_nosuid", "/tmp/nosuid", "tmpfs", MS_NOSUID,
 			   "mode=0755"));
-	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/nosuid/suid", 04755));
-	ASSERT_EQ(0, sec_copy_file(hfd, "/tmp/nosuid/sgid", 02755));
-	close(hfd);
+	st_copy_helper(_metadata, "helper_probe", "/tmp/nosuid/suid", 04755);
+	st_copy_helper(_metadata, "helper_probe", "/tmp/nosuid/sgid", 02755);
 }
 
 FIXTURE_TEARDOWN(secure)
@@ -143,55 +133,61 @@ FIXTURE_TEARDOWN(secure)
 	/* the mounts die with this process's private mount namespace */
 }
 
-/*
- * gcc 12 warns that the harness's own "child" in the TEST_F wrapper "might
- * be clobbered" by its setjmp (kselftest_harness.h of 6.12, not this file).
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
 TEST_F(secure, same_as_execve)
 {
 	/* spec: spawn_template_spawn(): credential computation, secure-exec and no_new_privs as for execveat(); a secure exec is not dumpable */
 	static char *const argv[] = { "probe", "ids", NULL };
-	char s_out[SEC_OUT_MAX], e_out[SEC_OUT_MAX], exp[256];
-	char prm[32], bnd[32], nnp[8];
-	int s_status, e_status, tfd;
+	static char *const envp[] = { NULL };
+	static struct st_out s, e;
+	/* st_kv()'s buffer holds one value: copies to compare two */
+	char exp[256], key[64], prm[PATH_MAX], bnd[PATH_MAX];
+	const char *p;
+	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, sec_drop_to_nobody());
+	ASSERT_EQ(0, st_drop_to_nobody());
 	if (variant->nnp) {
 		ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 	}
 
 	tfd = spawn_template_create_path(variant->file, 0);
 	ASSERT_LE(0, tfd) TH_LOG("create %s: errno %d", variant->file, errno);
-	ASSERT_EQ(0, sec_spawn_run(tfd, argv, 0, s_out, sizeof(s_out),
-				   &s_status)) TH_LOG("spawn: errno %d", errno);
+	ASSERT_LT(0, st_run(tfd, 0, argv, envp, NULL, 0, &s))
+		TH_LOG("spawn: errno %d", s.err);
 	close(tfd);
-	ASSERT_EQ(0, sec_exec_run(variant->file, argv, e_out, sizeof(e_out),
-				  &e_status));
-	TH_LOG("spawn:  %.*s", (int)strcspn(s_out, "\n"), s_out);
-	TH_LOG("execve: %.*s", (int)strcspn(e_out, "\n"), e_out);
-	ASSERT_EQ(0, e_status);
-	ASSERT_EQ(0, s_status);
+	ASSERT_LT(0, st_run_execve(variant->file, argv, envp, &e))
+		TH_LOG("fork: errno %d", e.err);
+	TH_LOG("spawn:\n%s", s.buf);
+	TH_LOG("execve:\n%s", e.buf);
+	ASSERT_EQ(0, e.status);
+	ASSERT_EQ(0, s.status);
 
-	/* identical outcome */
-	ASSERT_STREQ(e_out, s_out);
+	/* identical outcome, every line */
+	ASSERT_STREQ(e.buf, s.buf);
 
 	/* and the outcome that execve is documented to give */
-	ASSERT_EQ(0, strncmp(s_out, variant->ids, strlen(variant->ids)));
-	snprintf(exp, sizeof(exp), " dumpable=%d ",
+	for (p = variant->ids; *p; p += strspn(p, " ")) {
+		size_t n = strcspn(p, " ");
+		const char *eq = memchr(p, '=', n);
+
+		ASSERT_NE(NULL, eq) TH_LOG("bad variant ids: %s", variant->ids);
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p);
+		snprintf(exp, sizeof(exp), "%.*s", (int)(p + n - eq - 1), eq + 1);
+		ASSERT_STREQ(exp, kv(s.buf, key)) TH_LOG("key %s", key);
+		p += n;
+	}
+	snprintf(exp, sizeof(exp), "%d",
 		 variant->secure_dumpable ? self->suid_dumpable : 1);
-	ASSERT_NE(NULL, strstr(s_out, exp));
-	field(s_out, "capprm", prm, sizeof(prm));
-	field(s_out, "capbnd", bnd, sizeof(bnd));
-	field(s_out, "nnp", nnp, sizeof(nnp));
+	ASSERT_STREQ(exp, kv(s.buf, "dumpable"));
+	snprintf(prm, sizeof(prm), "%s", kv(s.buf, "capprm"));
+	snprintf(bnd, sizeof(bnd), "%s", kv(s.buf, "capbnd"));
 	if (variant->caps_full) {
 		ASSERT_STREQ(bnd, prm);
 	} else {
 		ASSERT_STREQ(variant->capprm, prm);
 	}
-	ASSERT_STREQ(variant->nnp_str, nnp);
-	ASSERT_TRUE(sec_no_children());
+	ASSERT_STREQ(variant->nnp_str, kv(s.buf, "nnp"));
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 }
 
 TEST_HARNESS_MAIN
