@@ -7,17 +7,46 @@
  * what the child sees of itself (comm, /proc/self/exe, AT_EXECFN, argv[0]).
  */
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 
-#include "kselftest_harness.h"
-#include "life_util.h"
+#include "common.h"
 
-/* 6.12 harness: TEST_F wrappers trip -Wclobbered on "child" (harness code). */
-#pragma GCC diagnostic ignored "-Wclobbered"
+/* The probe's copy in the scratch tmpfs: its comm is PROBE_NAME. */
+#define PROBE_NAME	"probe"
+#define PROBE		ST_SCRATCH "/" PROBE_NAME
 
-static char report[1 << 16];
+static char *const exit0[] = { "probe", "exit", "0", NULL };
+static char *const report_argv[] = { "probe", "report", NULL };
+static char *const noenv[] = { NULL };
+
+/* The last report of the probe (key=value lines in report.buf). */
+static struct st_out report;
+
+/* Spawn @argv (mode "report") with its fd 1 captured: raw status, or -1. */
+static int run_report(int tfd, char *const argv[], char *const envp[])
+{
+	if (st_run(tfd, 0, argv, envp, NULL, 0, &report) < 0)
+		return -1;
+	return report.status;
+}
+
+/* A template of @path, created from the path or from an fd open on it. */
+static int create_from(bool by_fd, const char *path)
+{
+	int fd, tfd, e;
+
+	if (!by_fd)
+		return spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	e = errno;
+	close(fd);
+	errno = e;
+	return tfd;
+}
 
 static ino_t ino_of(const char *path)
 {
@@ -37,21 +66,21 @@ TEST(create_on_noexec_mount_eacces)
 	int fd, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, MS_NOEXEC);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
+	st_scratch(_metadata, MS_NOEXEC);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
 
-	ASSERT_EQ(-1, spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EACCES, errno);
-	fd = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
+	fd = open(PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(-1, spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EACCES, errno);
 
 	/* Control: the same file on the same mount, now exec: accepted. */
-	ASSERT_EQ(0, mount(NULL, LIFE_DIR, NULL, MS_REMOUNT | MS_BIND, NULL));
+	ASSERT_EQ(0, mount(NULL, ST_SCRATCH, NULL, MS_REMOUNT | MS_BIND, NULL));
 	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create after remount exec: %m");
-	ASSERT_EQ(0, life_run(tfd, life_exit0));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 	close(tfd);
 	close(fd);
 }
@@ -76,33 +105,17 @@ FIXTURE_VARIANT_ADD(stale, execfd) {
 	.by_fd = true,
 };
 
-static int create_by(const FIXTURE_VARIANT(stale) *variant, const char *path)
-{
-	int fd, tfd, e;
-
-	if (!variant->by_fd)
-		return spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	e = errno;
-	close(fd);
-	errno = e;
-	return tfd;
-}
-
 FIXTURE_SETUP(stale)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	self->ino = ino_of(LIFE_PROBE);
-	self->tfd = create_by(variant, LIFE_PROBE);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	self->ino = ino_of(PROBE);
+	self->tfd = create_from(variant->by_fd, PROBE);
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 	/* Control: the template runs before the change. */
-	ASSERT_EQ(0, life_run(self->tfd, life_exit0));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(self->tfd, exit0));
 }
 
 FIXTURE_TEARDOWN(stale)
@@ -115,25 +128,25 @@ FIXTURE_TEARDOWN(stale)
 static void assert_stale(struct __test_metadata *_metadata, int tfd)
 {
 	int pidfd = -1234;
-	int before = life_fd_count();
+	int before = st_fd_count(0);
 
-	ASSERT_EQ(-1, life_spawn(tfd, life_exit0, life_noenv, NULL, 0, 0, &pidfd));
+	ASSERT_EQ(-1, st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd));
 	ASSERT_EQ(ESTALE, errno);
-	LIFE_ASSERT_NO_CHILD();
-	ASSERT_EQ(before, life_fd_count());
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
+	ASSERT_EQ(before, st_fd_count(0));
 }
 
 /* A fresh template for the path runs the file now at the path. */
 static void assert_fresh_runs(struct __test_metadata *_metadata,
 			      const FIXTURE_VARIANT(stale) *variant)
 {
-	int tfd = create_by(variant, LIFE_PROBE);
+	int tfd = create_from(variant->by_fd, PROBE);
 
 	ASSERT_LE(0, tfd) TH_LOG("fresh create: %m");
-	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
-	ASSERT_NE(NULL, life_kv(report, "exe_ino"));
-	ASSERT_EQ((unsigned long long)ino_of(LIFE_PROBE),
-		  strtoull(life_kv(report, "exe_ino"), NULL, 10));
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
+	ASSERT_NE(NULL, st_kv(report.buf, "exe_ino"));
+	ASSERT_EQ((unsigned long long)ino_of(PROBE),
+		  strtoull(st_kv(report.buf, "exe_ino"), NULL, 10));
 	close(tfd);
 }
 
@@ -141,7 +154,7 @@ TEST_F(stale, chmod)
 {
 	/* spec: spawn_template_spawn(): identity key re-checked (mode): chmod -> ESTALE */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, chmod(LIFE_PROBE, 0700));
+	ASSERT_EQ(0, chmod(PROBE, 0700));
 	assert_stale(_metadata, self->tfd);
 	assert_fresh_runs(_metadata, variant);
 }
@@ -152,7 +165,7 @@ TEST_F(stale, touch)
 	struct timespec ts[2] = { { 1000000, 0 }, { 1000000, 0 } };
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, utimensat(AT_FDCWD, LIFE_PROBE, ts, 0));
+	ASSERT_EQ(0, utimensat(AT_FDCWD, PROBE, ts, 0));
 	assert_stale(_metadata, self->tfd);
 	assert_fresh_runs(_metadata, variant);
 }
@@ -161,7 +174,7 @@ TEST_F(stale, chown)
 {
 	/* spec: spawn_template_spawn(): identity key re-checked (uid/gid): chown -> ESTALE */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, chown(LIFE_PROBE, 65534, 65534));
+	ASSERT_EQ(0, chown(PROBE, 65534, 65534));
 	assert_stale(_metadata, self->tfd);
 	assert_fresh_runs(_metadata, variant);
 }
@@ -170,14 +183,14 @@ TEST_F(stale, remount_noexec)
 {
 	/* spec: spawn_template_spawn(): must still be on a mount without noexec: remount noexec -> ESTALE */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, mount(NULL, LIFE_DIR, NULL,
+	ASSERT_EQ(0, mount(NULL, ST_SCRATCH, NULL,
 			   MS_REMOUNT | MS_BIND | MS_NOEXEC, NULL));
 	assert_stale(_metadata, self->tfd);
 	/* A new template is refused at creation while noexec... */
-	ASSERT_EQ(-1, create_by(variant, LIFE_PROBE));
+	ASSERT_EQ(-1, create_from(variant->by_fd, PROBE));
 	ASSERT_EQ(EACCES, errno);
 	/* ...and accepted again once the mount is exec. */
-	ASSERT_EQ(0, mount(NULL, LIFE_DIR, NULL, MS_REMOUNT | MS_BIND, NULL));
+	ASSERT_EQ(0, mount(NULL, ST_SCRATCH, NULL, MS_REMOUNT | MS_BIND, NULL));
 	assert_fresh_runs(_metadata, variant);
 }
 
@@ -187,18 +200,19 @@ TEST_F(stale, unlink)
 	int r, e;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	ASSERT_EQ(0, unlink(LIFE_PROBE));
+	ASSERT_EQ(0, unlink(PROBE));
 	if (!variant->by_fd) {
 		assert_stale(_metadata, self->tfd);
 		return;
 	}
-	r = life_report(self->tfd, life_report_argv, NULL, report, sizeof(report));
+	r = run_report(self->tfd, report_argv, noenv);
 	e = errno;
-	ASSERT_EQ(0, r) TH_LOG("spawn of the unlinked execfd template: %s",
-			       r == -1 ? strerror(e) : "child failed");
-	ASSERT_NE(NULL, life_kv(report, "exe_ino"));
+	ASSERT_EQ(ST_EXITED(0), r)
+		TH_LOG("spawn of the unlinked execfd template: %s",
+		       r == -1 ? strerror(e) : "child failed");
+	ASSERT_NE(NULL, st_kv(report.buf, "exe_ino"));
 	ASSERT_EQ((unsigned long long)self->ino,
-		  strtoull(life_kv(report, "exe_ino"), NULL, 10));
+		  strtoull(st_kv(report.buf, "exe_ino"), NULL, 10));
 }
 
 TEST(rename_replace_path_estale)
@@ -207,26 +221,26 @@ TEST(rename_replace_path_estale)
 	int tfd, pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, life_run(tfd, life_exit0));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 
 	/* Identical bytes, mode and owner: only the inode differs. */
-	life_copy_probe(_metadata, LIFE_DIR "/lprobe.new", 0755);
-	ASSERT_EQ(0, rename(LIFE_DIR "/lprobe.new", LIFE_PROBE));
-	ASSERT_EQ(-1, life_spawn(tfd, life_exit0, life_noenv, NULL, 0, 0, &pidfd));
+	st_copy_helper(_metadata, "helper_probe", PROBE ".new", 0755);
+	ASSERT_EQ(0, rename(PROBE ".new", PROBE));
+	ASSERT_EQ(-1, st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd));
 	ASSERT_EQ(ESTALE, errno);
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 	close(tfd);
 
 	/* A new template for the path runs the new file. */
-	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
-	ASSERT_EQ((unsigned long long)ino_of(LIFE_PROBE),
-		  strtoull(life_kv(report, "exe_ino") ?: "0", NULL, 10));
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
+	ASSERT_EQ((unsigned long long)ino_of(PROBE),
+		  strtoull(st_kv(report.buf, "exe_ino") ?: "0", NULL, 10));
 	close(tfd);
 }
 
@@ -236,15 +250,15 @@ TEST(rename_away_path_estale)
 	int tfd, pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, life_run(tfd, life_exit0));
-	ASSERT_EQ(0, rename(LIFE_PROBE, LIFE_DIR "/elsewhere"));
-	ASSERT_EQ(-1, life_spawn(tfd, life_exit0, life_noenv, NULL, 0, 0, &pidfd));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
+	ASSERT_EQ(0, rename(PROBE, ST_SCRATCH "/elsewhere"));
+	ASSERT_EQ(-1, st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd));
 	ASSERT_EQ(ESTALE, errno);
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 	close(tfd);
 }
 
@@ -257,13 +271,13 @@ TEST(create_while_open_for_write_etxtbsy)
 	int w, r, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	w = open(LIFE_PROBE, O_WRONLY | O_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	w = open(PROBE, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, w);
-	r = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
+	r = open(PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, r);
-	ASSERT_EQ(-1, spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(ETXTBSY, errno);
 	ASSERT_EQ(-1, spawn_template_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(ETXTBSY, errno);
@@ -294,19 +308,19 @@ FIXTURE_SETUP(pin)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
 	/* Control: writable before any template exists. */
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
+	ASSERT_EQ(0, st_write_errno(PROBE));
 	/* Not CLOEXEC: irrelevant to fork, and keeps the tests explicit. */
 	if (variant->by_fd) {
-		int fd = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
+		int fd = open(PROBE, O_RDONLY | O_CLOEXEC);
 
 		ASSERT_LE(0, fd);
 		self->tfd = spawn_template_create_fd(fd, 0);
 		close(fd);	/* the template is now the only reference */
 	} else {
-		self->tfd = spawn_template_create_path(LIFE_PROBE, 0);
+		self->tfd = spawn_template_create_path(PROBE, 0);
 	}
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 }
@@ -321,15 +335,15 @@ static void assert_pinned(struct __test_metadata *_metadata)
 {
 	struct stat st0, st1;
 
-	ASSERT_EQ(0, stat(LIFE_PROBE, &st0));
-	ASSERT_EQ(ETXTBSY, life_write_errno(LIFE_PROBE));
-	ASSERT_EQ(-1, open(LIFE_PROBE, O_RDWR | O_CLOEXEC));
+	ASSERT_EQ(0, stat(PROBE, &st0));
+	ASSERT_EQ(ETXTBSY, st_write_errno(PROBE));
+	ASSERT_EQ(-1, open(PROBE, O_RDWR | O_CLOEXEC));
 	ASSERT_EQ(ETXTBSY, errno);
-	ASSERT_EQ(-1, open(LIFE_PROBE, O_WRONLY | O_TRUNC | O_CLOEXEC));
+	ASSERT_EQ(-1, open(PROBE, O_WRONLY | O_TRUNC | O_CLOEXEC));
 	ASSERT_EQ(ETXTBSY, errno);
-	ASSERT_EQ(-1, truncate(LIFE_PROBE, 0));
+	ASSERT_EQ(-1, truncate(PROBE, 0));
 	ASSERT_EQ(ETXTBSY, errno);
-	ASSERT_EQ(0, stat(LIFE_PROBE, &st1));
+	ASSERT_EQ(0, stat(PROBE, &st1));
 	ASSERT_EQ(st0.st_size, st1.st_size);
 }
 
@@ -340,8 +354,8 @@ TEST_F(pin, open_and_truncate)
 	assert_pinned(_metadata);
 	ASSERT_EQ(0, close(self->tfd));
 	self->tfd = -1;
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
-	ASSERT_EQ(0, truncate(LIFE_PROBE, 1));
+	ASSERT_EQ(0, st_write_errno(PROBE));
+	ASSERT_EQ(0, truncate(PROBE, 1));
 }
 
 TEST_F(pin, dup)
@@ -359,7 +373,7 @@ TEST_F(pin, dup)
 	ASSERT_EQ(0, close(d1));
 	assert_pinned(_metadata);
 	ASSERT_EQ(0, close(d2));
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
+	ASSERT_EQ(0, st_write_errno(PROBE));
 }
 
 TEST_F(pin, fork_inherited)
@@ -391,47 +405,8 @@ TEST_F(pin, fork_inherited)
 	self->tfd = -1;
 	assert_pinned(_metadata);
 	ASSERT_EQ(1, write(go[1], "g", 1));
-	ASSERT_EQ(0, life_wait_pid(pid));
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
-}
-
-static int send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char c = 'f';
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = {};
-	char c;
-	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	ASSERT_EQ(ST_EXITED(0), st_wait(pid));
+	ASSERT_EQ(0, st_write_errno(PROBE));
 }
 
 TEST_F(pin, scm_rights)
@@ -451,7 +426,7 @@ TEST_F(pin, scm_rights)
 		close(sv[0]);
 		if (write(sv[1], "c", 1) != 1)
 			_exit(10);
-		fd = recv_fd(sv[1]);
+		fd = st_recv_fd(sv[1]);
 		if (fd < 0)
 			_exit(11);
 		if (write(sv[1], "h", 1) != 1)
@@ -466,7 +441,7 @@ TEST_F(pin, scm_rights)
 	close(sv[1]);
 	ASSERT_EQ(1, read(sv[0], &c, 1));	/* child dropped its copy */
 	ASSERT_EQ('c', c);
-	ASSERT_EQ(0, send_fd(sv[0], self->tfd));
+	ASSERT_EQ(0, st_send_fd(sv[0], self->tfd));
 	ASSERT_EQ(1, read(sv[0], &c, 1));	/* child holds the received fd */
 	ASSERT_EQ('h', c);
 	ASSERT_EQ(0, close(self->tfd));
@@ -475,8 +450,8 @@ TEST_F(pin, scm_rights)
 	ASSERT_EQ(1, write(sv[0], "x", 1));	/* child closes it */
 	ASSERT_EQ(1, read(sv[0], &c, 1));
 	ASSERT_EQ('d', c);
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
-	ASSERT_EQ(0, life_wait_pid(pid));
+	ASSERT_EQ(0, st_write_errno(PROBE));
+	ASSERT_EQ(ST_EXITED(0), st_wait(pid));
 	close(sv[0]);
 }
 
@@ -503,25 +478,25 @@ TEST(execfd_directory_eacces)
 {
 	/* spec: spawn_template_create(): must be a regular file, otherwise EACCES (directory) */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	ASSERT_EQ(0, mkdir(LIFE_DIR "/d", 0777));
+	st_scratch(_metadata, 0);
+	ASSERT_EQ(0, mkdir(ST_SCRATCH "/d", 0777));
 	assert_create_fd_fails(_metadata,
-			       open(LIFE_DIR "/d", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+			       open(ST_SCRATCH "/d", O_RDONLY | O_DIRECTORY | O_CLOEXEC),
 			       EACCES);
-	assert_create_path_fails(_metadata, LIFE_DIR "/d", EACCES);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/d", EACCES);
 }
 
 TEST(execfd_fifo_eacces)
 {
 	/* spec: spawn_template_create(): must be a regular file, otherwise EACCES (FIFO, mode 0777) */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	ASSERT_EQ(0, mkfifo(LIFE_DIR "/fifo", 0777));
-	ASSERT_EQ(0, chmod(LIFE_DIR "/fifo", 0777));
+	st_scratch(_metadata, 0);
+	ASSERT_EQ(0, mkfifo(ST_SCRATCH "/fifo", 0777));
+	ASSERT_EQ(0, chmod(ST_SCRATCH "/fifo", 0777));
 	assert_create_fd_fails(_metadata,
-			       open(LIFE_DIR "/fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC),
+			       open(ST_SCRATCH "/fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC),
 			       EACCES);
-	assert_create_path_fails(_metadata, LIFE_DIR "/fifo", EACCES);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/fifo", EACCES);
 }
 
 TEST(execfd_socket_eacces)
@@ -531,14 +506,14 @@ TEST(execfd_socket_eacces)
 	int s;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
+	st_scratch(_metadata, 0);
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, s);
-	strcpy(sun.sun_path, LIFE_DIR "/sock");
+	strcpy(sun.sun_path, ST_SCRATCH "/sock");
 	ASSERT_EQ(0, bind(s, (struct sockaddr *)&sun, sizeof(sun)));
-	ASSERT_EQ(0, chmod(LIFE_DIR "/sock", 0777));
+	ASSERT_EQ(0, chmod(ST_SCRATCH "/sock", 0777));
 	assert_create_fd_fails(_metadata, s, EACCES);
-	assert_create_path_fails(_metadata, LIFE_DIR "/sock", EACCES);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/sock", EACCES);
 }
 
 TEST(execfd_dev_null_eacces)
@@ -554,12 +529,12 @@ TEST(execfd_chrdev_exec_mode_eacces)
 {
 	/* spec: spawn_template_create(): must be a regular file, otherwise EACCES (char device with mode 0777) */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	ASSERT_EQ(0, mknod(LIFE_DIR "/null", S_IFCHR | 0777, makedev(1, 3)));
-	ASSERT_EQ(0, chmod(LIFE_DIR "/null", 0777));
+	st_scratch(_metadata, 0);
+	ASSERT_EQ(0, mknod(ST_SCRATCH "/null", S_IFCHR | 0777, makedev(1, 3)));
+	ASSERT_EQ(0, chmod(ST_SCRATCH "/null", 0777));
 	assert_create_fd_fails(_metadata,
-			       open(LIFE_DIR "/null", O_RDONLY | O_CLOEXEC), EACCES);
-	assert_create_path_fails(_metadata, LIFE_DIR "/null", EACCES);
+			       open(ST_SCRATCH "/null", O_RDONLY | O_CLOEXEC), EACCES);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/null", EACCES);
 }
 
 TEST(execfd_o_path_ebadf)
@@ -568,12 +543,12 @@ TEST(execfd_o_path_ebadf)
 	int fd, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
 	assert_create_fd_fails(_metadata,
-			       open(LIFE_PROBE, O_PATH | O_CLOEXEC), EBADF);
+			       open(PROBE, O_PATH | O_CLOEXEC), EBADF);
 	/* Control: the same file opened for reading is accepted. */
-	fd = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
+	fd = open(PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
@@ -585,10 +560,10 @@ TEST(not_executable_eacces)
 {
 	/* spec: spawn_template_create(): must be executable by the caller, otherwise EACCES */
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0644);
-	assert_create_path_fails(_metadata, LIFE_PROBE, EACCES);
-	assert_create_fd_fails(_metadata, open(LIFE_PROBE, O_RDONLY | O_CLOEXEC),
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0644);
+	assert_create_path_fails(_metadata, PROBE, EACCES);
+	assert_create_fd_fails(_metadata, open(PROBE, O_RDONLY | O_CLOEXEC),
 			       EACCES);
 }
 
@@ -598,12 +573,12 @@ TEST(script_enoexec)
 	static const char script[] = "#!/bin/sh\nexit 0\n";
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_write_file(_metadata, LIFE_DIR "/script", script,
+	st_scratch(_metadata, 0);
+	st_write_file(_metadata, ST_SCRATCH "/script", script,
 			sizeof(script) - 1, 0755);
-	assert_create_path_fails(_metadata, LIFE_DIR "/script", ENOEXEC);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/script", ENOEXEC);
 	assert_create_fd_fails(_metadata,
-			       open(LIFE_DIR "/script", O_RDONLY | O_CLOEXEC),
+			       open(ST_SCRATCH "/script", O_RDONLY | O_CLOEXEC),
 			       ENOEXEC);
 }
 
@@ -614,16 +589,16 @@ TEST(garbage_enoexec)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
+	st_scratch(_metadata, 0);
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (char)(i * 37 + 11);
-	life_write_file(_metadata, LIFE_DIR "/junk", junk, sizeof(junk), 0755);
-	assert_create_path_fails(_metadata, LIFE_DIR "/junk", ENOEXEC);
+	st_write_file(_metadata, ST_SCRATCH "/junk", junk, sizeof(junk), 0755);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/junk", ENOEXEC);
 	assert_create_fd_fails(_metadata,
-			       open(LIFE_DIR "/junk", O_RDONLY | O_CLOEXEC), ENOEXEC);
+			       open(ST_SCRATCH "/junk", O_RDONLY | O_CLOEXEC), ENOEXEC);
 	/* An ELF magic with nothing behind it is still not an executable. */
-	life_write_file(_metadata, LIFE_DIR "/elfmagic", "\177ELF", 4, 0755);
-	assert_create_path_fails(_metadata, LIFE_DIR "/elfmagic", ENOEXEC);
+	st_write_file(_metadata, ST_SCRATCH "/elfmagic", "\177ELF", 4, 0755);
+	assert_create_path_fails(_metadata, ST_SCRATCH "/elfmagic", ENOEXEC);
 }
 
 /* ------------------------------------------------------------------ */
@@ -636,17 +611,18 @@ static int probe_memfd(struct __test_metadata *_metadata)
 	int mfd, in;
 	ssize_t n;
 
-	ASSERT_LE(0, life_helpers_dfd());
-	mfd = memfd_create("lprobe", MFD_CLOEXEC | MFD_EXEC);
+	ASSERT_LE(0, st_helper_dirfd());
+	mfd = memfd_create(PROBE_NAME, MFD_CLOEXEC | MFD_EXEC);
 	if (mfd < 0 && errno == EINVAL)	/* kernel before MFD_EXEC */
-		mfd = memfd_create("lprobe", MFD_CLOEXEC);
+		mfd = memfd_create(PROBE_NAME, MFD_CLOEXEC);
 	if (mfd < 0 && errno == EACCES)
 		return -2;	/* vm.memfd_noexec forbids executable memfds */
 	ASSERT_LE(0, mfd) TH_LOG("memfd_create: %m");
-	in = openat(life_helpers_dfd(), "helper_life_probe", O_RDONLY | O_CLOEXEC);
+	in = openat(st_helper_dirfd(), "helper_probe", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, in);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
 		ASSERT_EQ(n, write(mfd, buf, n));
+	}
 	close(in);
 	return mfd;
 }
@@ -692,148 +668,132 @@ TEST(memfd_readonly_reopen_execfd_pinned)
 
 	tfd = spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create from read-only memfd: %m");
-	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
-	TH_LOG("memfd child: exe=%s", life_kv(report, "exe") ?: "?");
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
+	TH_LOG("memfd child: exe=%s", st_kv(report.buf, "exe") ?: "?");
 
 	/* Pinned: the memfd cannot be re-opened for writing. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", ro);
-	ASSERT_EQ(ETXTBSY, life_write_errno(path));
+	ASSERT_EQ(ETXTBSY, st_write_errno(path));
 	ASSERT_EQ(0, close(tfd));
-	ASSERT_EQ(0, life_write_errno(path));
+	ASSERT_EQ(0, st_write_errno(path));
 	close(ro);
 }
 
 /* ------------------------------------------------------------------ */
 /* What the child sees of itself                                        */
 
-static int create_origin(int by_fd, const char *path)
-{
-	int fd, tfd;
+/*
+ * Checks that hold for both origins, one pytest item each: a template of
+ * the probe's copy, from its path or from an fd open on it.
+ */
+FIXTURE(origin) {
+	int tfd;
+};
 
-	if (!by_fd)
-		return spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	close(fd);
-	return tfd;
+FIXTURE_VARIANT(origin) {
+	bool by_fd;
+};
+
+FIXTURE_VARIANT_ADD(origin, path) {
+	.by_fd = false,
+};
+
+FIXTURE_VARIANT_ADD(origin, execfd) {
+	.by_fd = true,
+};
+
+FIXTURE_SETUP(origin)
+{
+	self->tfd = -1;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	self->tfd = create_from(variant->by_fd, PROBE);
+	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 }
 
-/* Run the probe's "report" from a template of the given origin into report. */
-static void report_by_origin(struct __test_metadata *_metadata, int by_fd,
-			     char *const argv[])
+FIXTURE_TEARDOWN(origin)
 {
-	int tfd = create_origin(by_fd, LIFE_PROBE);
-
-	ASSERT_LE(0, tfd) TH_LOG("origin %s", by_fd ? "execfd" : "path");
-	ASSERT_EQ(0, life_report(tfd, argv, NULL, report, sizeof(report)));
-	close(tfd);
+	if (self->tfd >= 0)
+		close(self->tfd);
 }
 
-TEST(child_comm_is_basename)
+TEST_F(origin, child_comm_is_basename)
 {
 	/* reference choice: the child's comm is the executable's base name (path and execfd origins) */
-	int by_fd;
+	static char *const argv[] = { "not-the-name", "report", NULL };
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	for (by_fd = 0; by_fd < 2; by_fd++) {
-		static char *const argv[] = { "not-the-name", "report", NULL };
-
-		report_by_origin(_metadata, by_fd, argv);
-		ASSERT_STREQ("lprobe", life_kv(report, "comm") ?: "(none)")
-			TH_LOG("origin %s", by_fd ? "execfd" : "path");
-	}
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, argv, noenv));
+	ASSERT_STREQ(PROBE_NAME, st_kv(report.buf, "comm") ?: "(none)");
 }
 
 TEST(child_comm_long_name_truncated)
 {
 	/* reference choice: comm is the base name, truncated to TASK_COMM_LEN-1 (15) bytes as by exec */
-	static const char path[] = LIFE_DIR "/probe_with_a_long_base_name";
+	static const char path[] = ST_SCRATCH "/probe_with_a_long_base_name";
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, path, 0755);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", path, 0755);
 	tfd = spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, life_report(tfd, life_report_argv, NULL, report, sizeof(report)));
-	ASSERT_STREQ("probe_with_a_lo", life_kv(report, "comm") ?: "(none)");
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
+	ASSERT_STREQ("probe_with_a_lo", st_kv(report.buf, "comm") ?: "(none)");
 	close(tfd);
 }
 
-TEST(child_exe_is_templated_file)
+TEST_F(origin, child_exe_is_templated_file)
 {
 	/* reference choice: /proc/PID/exe of the child is the templated file (path and execfd origins) */
-	int by_fd;
-
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	for (by_fd = 0; by_fd < 2; by_fd++) {
-		report_by_origin(_metadata, by_fd, life_report_argv);
-		ASSERT_STREQ(LIFE_PROBE, life_kv(report, "exe") ?: "(none)")
-			TH_LOG("origin %s", by_fd ? "execfd" : "path");
-		ASSERT_EQ((unsigned long long)ino_of(LIFE_PROBE),
-			  strtoull(life_kv(report, "exe_ino") ?: "0", NULL, 10));
-	}
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, report_argv, noenv));
+	ASSERT_STREQ(PROBE, st_kv(report.buf, "exe") ?: "(none)");
+	ASSERT_EQ((unsigned long long)ino_of(PROBE),
+		  strtoull(st_kv(report.buf, "exe_ino") ?: "0", NULL, 10));
 }
 
 TEST(child_argv_envp_are_callers)
 {
 	/* spec: spawn_template_spawn(): argv/envp are read from the caller's memory: argv[0] is what the caller passed */
 	static char *const argv[] = { "caller-chosen-argv0", "report", "third", NULL };
-	static char *const envp[] = { "LIFE_TAG=from-caller", NULL };
+	static char *const envp[] = { "ST_TAG=from-caller", NULL };
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd);
-	ASSERT_EQ(0, life_report(tfd, argv, envp, report, sizeof(report)));
-	ASSERT_STREQ("3", life_kv(report, "argc") ?: "(none)");
-	ASSERT_STREQ("caller-chosen-argv0", life_kv(report, "argv0") ?: "(none)");
-	ASSERT_STREQ("third", life_kv(report, "argv2") ?: "(none)");
-	ASSERT_STREQ("from-caller", life_kv(report, "env_LIFE_TAG") ?: "(none)");
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, argv, envp));
+	ASSERT_STREQ("3", st_kv(report.buf, "argc") ?: "(none)");
+	ASSERT_STREQ("caller-chosen-argv0", st_kv(report.buf, "argv.0") ?: "(none)");
+	ASSERT_STREQ("third", st_kv(report.buf, "argv.2") ?: "(none)");
+	ASSERT_STREQ("from-caller", st_kv(report.buf, "tag") ?: "(none)");
 	close(tfd);
 }
 
-TEST(child_execfn_present)
+TEST_F(origin, child_execfn_present)
 {
 	/* spec: spawn_template_spawn(): exec through the normal binary handler, so the ELF auxv carries AT_EXECFN; its value is a reference choice (logged) */
-	int by_fd;
+	const char *fn;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	for (by_fd = 0; by_fd < 2; by_fd++) {
-		const char *fn;
-
-		report_by_origin(_metadata, by_fd, life_report_argv);
-		fn = life_kv(report, "execfn");
-		ASSERT_NE(NULL, fn);
-		ASSERT_STRNE("(null)", fn);
-		ASSERT_STRNE("", fn);
-		TH_LOG("origin %s: AT_EXECFN=%s", by_fd ? "execfd" : "path", fn);
-	}
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, report_argv, noenv));
+	fn = st_kv(report.buf, "execfn");
+	ASSERT_NE(NULL, fn);
+	ASSERT_STRNE("(null)", fn);
+	ASSERT_STRNE("", fn);
+	TH_LOG("origin %s: AT_EXECFN=%s", variant->by_fd ? "execfd" : "path", fn);
 }
 
-TEST(child_execfn_is_file_path)
+TEST_F(origin, child_execfn_is_file_path)
 {
 	/* reference choice: AT_EXECFN is the templated file's path (the path given, or the execfd's file path), not /dev/fd/N; not in the spec text */
-	int by_fd;
-
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	for (by_fd = 0; by_fd < 2; by_fd++) {
-		report_by_origin(_metadata, by_fd, life_report_argv);
-		ASSERT_STREQ(LIFE_PROBE, life_kv(report, "execfn") ?: "(none)")
-			TH_LOG("origin %s", by_fd ? "execfd" : "path");
-	}
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, report_argv, noenv));
+	ASSERT_STREQ(PROBE, st_kv(report.buf, "execfn") ?: "(none)");
 }
 
 TEST_HARNESS_MAIN

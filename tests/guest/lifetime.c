@@ -6,16 +6,17 @@
  * memory, signals right after return, a caller killed mid-spawn), and the
  * child's fd table when stdout/stderr come from a high fd.
  */
-#include <grp.h>
-#include <sys/mman.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-#include "kselftest_harness.h"
-#include "life_util.h"
+#include "common.h"
 
-/* 6.12 harness: TEST_F wrappers trip -Wclobbered on "child" (harness code). */
-#pragma GCC diagnostic ignored "-Wclobbered"
+#define PROBE		ST_SCRATCH "/probe"
+
+static char *const exit0[] = { "probe", "exit", "0", NULL };
+static char *const report_argv[] = { "probe", "report", NULL };
+static char *const noenv[] = { NULL };
 
 static char report[1 << 16];
 
@@ -24,10 +25,10 @@ static int pidfd_send_sig(int pidfd, int sig)
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
-/* Wait for pid for up to secs seconds: status as life_status_of, -2 on timeout. */
+/* Wait for pid for up to secs seconds: raw wait status, -2 on timeout. */
 static int wait_timeout(pid_t pid, double secs)
 {
-	double end = life_now() + secs;
+	double end = st_now() + secs;
 
 	for (;;) {
 		siginfo_t si;
@@ -36,8 +37,8 @@ static int wait_timeout(pid_t pid, double secs)
 		if (waitid(P_PID, pid, &si, WEXITED | WNOHANG))
 			return errno == EINTR ? -2 : -1;
 		if (si.si_pid == pid)
-			return life_status_of(&si);
-		if (life_now() > end)
+			return st_status_of(&si);
+		if (st_now() > end)
 			return -2;
 		usleep(10000);
 	}
@@ -47,10 +48,29 @@ static int setup_probe_template(struct __test_metadata *_metadata)
 {
 	int tfd;
 
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	return tfd;
+}
+
+/* First child pid of process @pid (its main thread), 0 if none. */
+static pid_t first_child_of(pid_t pid)
+{
+	char p[64], buf[256];
+	ssize_t k;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/children", pid, pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	k = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (k <= 0)
+		return 0;
+	buf[k] = '\0';
+	return atoi(buf);
 }
 
 /* ------------------------------------------------------------------ */
@@ -59,7 +79,7 @@ TEST(close_template_while_child_runs)
 {
 	/* spec: spawn_template_spawn(): the child is an ordinary process with its own pidfd: closing the last template reference leaves a running child unaffected */
 	struct spawn_template_action act[2];
-	char *const argv[] = { "lprobe", "echo", NULL };
+	char *const argv[] = { "probe", "echo", NULL };
 	int in[2], out[2], tfd, pidfd = -1;
 	char buf[64];
 	pid_t pid;
@@ -69,9 +89,9 @@ TEST(close_template_while_child_runs)
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, pipe2(in, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(out, O_CLOEXEC));
-	act[0] = life_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, in[0], 0, NULL);
-	act[1] = life_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, out[1], 1, NULL);
-	pid = life_spawn(tfd, argv, life_noenv, act, 2, 0, &pidfd);
+	act[0] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, in[0], 0, NULL);
+	act[1] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, out[1], 1, NULL);
+	pid = st_spawn(tfd, 0, argv, noenv, act, 2, &pidfd);
 	ASSERT_LT(0, pid) TH_LOG("spawn: %m");
 	close(in[0]);
 	close(out[1]);
@@ -81,11 +101,11 @@ TEST(close_template_while_child_runs)
 	usleep(100000);
 	ASSERT_EQ(-2, wait_timeout(pid, 0));	/* still running */
 	ASSERT_EQ(6, write(in[1], "hello\n", 6));
-	ASSERT_EQ(6, life_read_all(out[0], buf, sizeof(buf)));
+	ASSERT_EQ(6, st_read_all(out[0], buf, sizeof(buf)));
 	ASSERT_STREQ("hello\n", buf);
-	ASSERT_EQ(42, life_wait_pidfd(pidfd));
+	ASSERT_EQ(ST_EXITED(42), st_wait_pidfd(pidfd));
 	/* Template closed and child gone: the file is writable again. */
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
+	ASSERT_EQ(0, st_write_errno(PROBE));
 	close(in[1]);
 	close(out[0]);
 }
@@ -101,15 +121,13 @@ TEST(rlimit_nproc_eagain)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	ASSERT_EQ(0, setgroups(0, NULL));
-	ASSERT_EQ(0, setresgid(65534, 65534, 65534));
-	ASSERT_EQ(0, setresuid(65534, 65534, 65534));
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	ASSERT_EQ(0, st_drop_to_nobody());
 	/* Created by the unprivileged credentials that will spawn. */
-	tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, tfd) TH_LOG("create as 65534: %m");
-	ASSERT_EQ(0, life_run(tfd, life_exit0));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 
 	ASSERT_EQ(0, getrlimit(RLIMIT_NPROC, &rl));
 	rl.rlim_cur = 1;	/* this process alone reaches it */
@@ -121,20 +139,20 @@ TEST(rlimit_nproc_eagain)
 	ASSERT_EQ(-1, pid) TH_LOG("fork not limited: other test setup problem");
 	ASSERT_EQ(EAGAIN, errno);
 
-	fd0 = life_fd_count();
-	ASSERT_EQ(-1, life_spawn(tfd, life_exit0, life_noenv, NULL, 0, 0, &pidfd));
+	fd0 = st_fd_count(0);
+	ASSERT_EQ(-1, st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd));
 	ASSERT_EQ(EAGAIN, errno);
-	LIFE_ASSERT_NO_CHILD();
-	ASSERT_EQ(fd0, life_fd_count());
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
+	ASSERT_EQ(fd0, st_fd_count(0));
 
 	/* The limit was the only obstacle. */
 	rl.rlim_cur = rl.rlim_max;
 	ASSERT_EQ(0, setrlimit(RLIMIT_NPROC, &rl));
-	ASSERT_EQ(0, life_run(tfd, life_exit0));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 	close(tfd);
 }
 
-#define CG_MNT	LIFE_DIR "/cg"
+#define CG_MNT	ST_SCRATCH "/cg"
 
 FIXTURE(pids) {
 	char orig[PATH_MAX];
@@ -152,7 +170,7 @@ static int read_file(const char *path, char *buf, size_t size)
 
 	if (fd < 0)
 		return -1;
-	n = life_read_all(fd, buf, size);
+	n = st_read_all(fd, buf, size);
 	close(fd);
 	return n < 0 ? -1 : 0;
 }
@@ -163,7 +181,7 @@ static void move_self(const char *cgdir)
 
 	snprintf(p, sizeof(p), "%s/cgroup.procs", cgdir);
 	snprintf(s, sizeof(s), "%d", getpid());
-	life_write_str(p, s);
+	st_write_str(p, s);
 }
 
 FIXTURE_SETUP(pids)
@@ -173,9 +191,9 @@ FIXTURE_SETUP(pids)
 
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	self->tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	self->tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, self->tfd);
 
 	ASSERT_EQ(0, mkdir(CG_MNT, 0755));
@@ -197,7 +215,7 @@ FIXTURE_SETUP(pids)
 	strcpy(self->orig + sizeof(CG_MNT) - 1, buf + 3);
 	ASSERT_EQ(0, read_file(CG_MNT "/cgroup.subtree_control", buf, sizeof(buf)));
 	if (!strstr(buf, "pids")) {
-		ASSERT_EQ(0, life_write_str(CG_MNT "/cgroup.subtree_control", "+pids"));
+		ASSERT_EQ(0, st_write_str(CG_MNT "/cgroup.subtree_control", "+pids"));
 		self->enabled_pids = true;
 	}
 	snprintf(self->name, sizeof(self->name), "life_pids_%d", getpid());
@@ -205,7 +223,7 @@ FIXTURE_SETUP(pids)
 	ASSERT_EQ(0, mkdir(self->cg, 0755));
 	self->made = true;
 	snprintf(p, sizeof(p), "%s/pids.max", self->cg);
-	ASSERT_EQ(0, life_write_str(p, "1"));
+	ASSERT_EQ(0, st_write_str(p, "1"));
 	move_self(self->cg);
 	snprintf(p, sizeof(p), "%s/pids.current", self->cg);
 	ASSERT_EQ(0, read_file(p, buf, sizeof(buf)));
@@ -226,7 +244,7 @@ FIXTURE_TEARDOWN_PARENT(pids)
 		return;
 	if (unshare(CLONE_NEWNS) ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("life", LIFE_DIR, "tmpfs", 0, "mode=0755") ||
+	    mount("st", ST_SCRATCH, "tmpfs", 0, "mode=0755") ||
 	    mkdir(CG_MNT, 0755) ||
 	    mount("cgroup2", CG_MNT, "cgroup2", 0, NULL)) {
 		TH_LOG("cleanup: cannot reach cgroup2: %m");
@@ -241,7 +259,7 @@ FIXTURE_TEARDOWN_PARENT(pids)
 	if (i == 200)
 		TH_LOG("cleanup: rmdir %s: %m", p);
 	if (self->enabled_pids)
-		life_write_str(CG_MNT "/cgroup.subtree_control", "-pids");
+		st_write_str(CG_MNT "/cgroup.subtree_control", "-pids");
 }
 
 TEST_F(pids, at_limit_eagain)
@@ -259,18 +277,18 @@ TEST_F(pids, at_limit_eagain)
 	ASSERT_EQ(-1, pid);
 	ASSERT_EQ(EAGAIN, errno);
 
-	fd0 = life_fd_count();
-	ASSERT_EQ(-1, life_spawn(self->tfd, life_exit0, life_noenv, NULL, 0, 0, &pidfd));
+	fd0 = st_fd_count(0);
+	ASSERT_EQ(-1, st_spawn(self->tfd, 0, exit0, noenv, NULL, 0, &pidfd));
 	ASSERT_EQ(EAGAIN, errno);
-	LIFE_ASSERT_NO_CHILD();
-	ASSERT_EQ(fd0, life_fd_count());
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
+	ASSERT_EQ(fd0, st_fd_count(0));
 	snprintf(p, sizeof(p), "%s/pids.current", self->cg);
 	ASSERT_EQ(0, read_file(p, buf, sizeof(buf)));
 	ASSERT_STREQ("1\n", buf);
 
 	snprintf(p, sizeof(p), "%s/pids.max", self->cg);
-	ASSERT_EQ(0, life_write_str(p, "max"));
-	ASSERT_EQ(0, life_run(self->tfd, life_exit0));
+	ASSERT_EQ(0, st_write_str(p, "max"));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(self->tfd, exit0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -279,7 +297,8 @@ TEST_F(pids, at_limit_eagain)
 /*
  * A spawner process S spawns the probe with an OPEN action on a FIFO that
  * has no writer, so the child C blocks inside its actions, before exec.
- * S reports on `marker` once spawn returned, then the child's status.
+ * S writes 'R' on `marker` once spawn returned, then the child's raw wait
+ * status (an int).
  */
 static pid_t start_blocked_spawner(struct __test_metadata *_metadata,
 				   int marker_w, int marker_r)
@@ -288,31 +307,28 @@ static pid_t start_blocked_spawner(struct __test_metadata *_metadata,
 	struct spawn_template_action act;
 	pid_t s;
 
-	memset(&op, 0, sizeof(op));
-	op.path = LIFE_PTR(LIFE_DIR "/fifo");
-	op.how.flags = O_RDONLY;
-	ASSERT_EQ(0, mkfifo(LIFE_DIR "/fifo", 0600));
+	op = st_open_arg(ST_SCRATCH "/fifo", O_RDONLY, 0, 0);
+	ASSERT_EQ(0, mkfifo(ST_SCRATCH "/fifo", 0600));
 	s = fork();
 	ASSERT_LE(0, s);
 	if (s == 0) {
 		int tfd, pidfd = -1, st;
 		pid_t pid;
-		char c;
 
 		close(marker_r);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+		tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 		if (tfd < 0)
 			_exit(10);
-		act = life_act(SPAWN_TEMPLATE_ACTION_OPEN, 0, AT_FDCWD, 5, &op);
-		pid = life_spawn(tfd, life_exit0, life_noenv, &act, 1, 0, &pidfd);
+		act = st_act(SPAWN_TEMPLATE_ACTION_OPEN, 0, AT_FDCWD, 5, &op);
+		pid = st_spawn(tfd, 0, exit0, noenv, &act, 1, &pidfd);
 		if (pid <= 0)
 			_exit(11);
 		if (write(marker_w, "R", 1) != 1)
 			_exit(12);
-		st = life_wait_pidfd(pidfd);
-		c = (char)st;
-		if (write(marker_w, &c, 1) != 1)
+		/* The child's raw wait status, whole. */
+		st = st_wait_pidfd(pidfd);
+		if (write(marker_w, &st, sizeof(st)) != sizeof(st))
 			_exit(13);
 		_exit(0);
 	}
@@ -323,10 +339,10 @@ static pid_t start_blocked_spawner(struct __test_metadata *_metadata,
 /* Wait until S has a child (it is inside spawn); 0 on timeout. */
 static pid_t child_of(pid_t s, double secs)
 {
-	double end = life_now() + secs;
+	double end = st_now() + secs;
 	pid_t c;
 
-	while (!(c = life_first_child_of(s)) && life_now() < end)
+	while (!(c = first_child_of(s)) && st_now() < end)
 		usleep(10000);
 	return c;
 }
@@ -356,17 +372,18 @@ FIXTURE_SETUP(blocked)
 	self->m = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
 	ASSERT_EQ(0, pipe2(m, O_CLOEXEC));
 	self->m = m[0];
 	self->s = start_blocked_spawner(_metadata, m[1], m[0]);
 }
 
 /*
- * Runs in the parent of the test process (the 6.12 harness skips a plain
- * FIXTURE_TEARDOWN after a failed ASSERT), so it reaches the FIFO through
- * C's own root. S dies with the test process (PR_SET_PDEATHSIG).
+ * Runs in the parent of the test process (built at -O2, the 6.12 harness
+ * skips a plain FIXTURE_TEARDOWN after a failed ASSERT: the longjmp
+ * clobbers its wrapper's "child"), so it reaches the FIFO through C's own
+ * root. S dies with the test process (PR_SET_PDEATHSIG).
  */
 FIXTURE_TEARDOWN_PARENT(blocked)
 {
@@ -374,11 +391,11 @@ FIXTURE_TEARDOWN_PARENT(blocked)
 	int w;
 
 	if (self->s > 0 && self->c <= 0)
-		self->c = life_first_child_of(self->s);
+		self->c = first_child_of(self->s);
 	if (self->s > 0)
 		kill(self->s, SIGKILL);
 	if (self->c > 0) {
-		snprintf(p, sizeof(p), "/proc/%d/root%s/fifo", self->c, LIFE_DIR);
+		snprintf(p, sizeof(p), "/proc/%d/root%s/fifo", self->c, ST_SCRATCH);
 		w = open(p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (w >= 0)
 			close(w);
@@ -389,14 +406,14 @@ TEST_F(blocked, vfork_caller_waits_for_exec)
 {
 	/* spec: spawn_template_spawn(): created like vfork(), the parent waits: no return while the child is still in its actions (blocked FIFO open) */
 	char ch;
-	int w;
+	int w, st;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	self->c = child_of(self->s, 10);
 	ASSERT_LT(0, self->c) TH_LOG("spawner never got a child");
 	/* The child sits in its OPEN action: the caller must not have returned. */
 	ASSERT_EQ(0, readable_within(self->m, 700));
-	w = open(LIFE_DIR "/fifo", O_WRONLY | O_CLOEXEC);
+	w = open(ST_SCRATCH "/fifo", O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, w);
 	/* Now the child's open completes, it executes, and the caller returns. */
 	ASSERT_EQ(1, readable_within(self->m, 20000));
@@ -404,12 +421,12 @@ TEST_F(blocked, vfork_caller_waits_for_exec)
 	ASSERT_EQ('R', ch);
 	close(w);
 	ASSERT_EQ(1, readable_within(self->m, 20000));
-	ASSERT_EQ(1, read(self->m, &ch, 1));
-	ASSERT_EQ(0, ch);	/* child status: exit 0 */
-	ASSERT_EQ(0, wait_timeout(self->s, 20));
+	ASSERT_EQ(sizeof(st), read(self->m, &st, sizeof(st)));
+	ASSERT_EQ(ST_EXITED(0), st);	/* the child's status */
+	ASSERT_EQ(ST_EXITED(0), wait_timeout(self->s, 20));
 	self->s = 0;
 	self->c = 0;
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 }
 
 TEST_F(blocked, vfork_caller_killed_no_stuck_child)
@@ -424,22 +441,23 @@ TEST_F(blocked, vfork_caller_killed_no_stuck_child)
 
 	ASSERT_EQ(0, kill(self->s, SIGKILL));
 	st = wait_timeout(self->s, 10);
-	ASSERT_EQ(LIFE_SIG(SIGKILL), st) TH_LOG("caller not killable while spawning");
+	ASSERT_EQ(ST_KILLED(SIGKILL), st) TH_LOG("caller not killable while spawning");
 	self->s = 0;
 
 	/* The orphan (reparented to us) either proceeds once unblocked or is gone. */
-	w = open(LIFE_DIR "/fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	w = open(ST_SCRATCH "/fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	st = wait_timeout(self->c, 20);
-	TH_LOG("orphan child %d: status %d (FIFO writer open: %s)", self->c, st,
+	TH_LOG("orphan child %d: status %#x (FIFO writer open: %s)", self->c, st,
 	       w >= 0 ? "yes" : strerror(errno));
 	if (w >= 0)
 		close(w);
 	ASSERT_NE(-2, st) TH_LOG("child %d stuck after its caller was killed", self->c);
 	/* exit 0: it executed; 1: its action failed; SIGKILL: killed with it. */
-	ASSERT_TRUE(st == 0 || st == 1 || st == LIFE_SIG(SIGKILL))
-		TH_LOG("unexpected status %d", st);
+	ASSERT_TRUE(st == ST_EXITED(0) || st == ST_EXITED(1) ||
+		    st == ST_KILLED(SIGKILL))
+		TH_LOG("unexpected status %#x", st);
 	self->c = 0;
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 }
 
 TEST_F(blocked, vfork_orphan_killable_in_actions)
@@ -451,17 +469,19 @@ TEST_F(blocked, vfork_orphan_killable_in_actions)
 	self->c = child_of(self->s, 10);
 	ASSERT_LT(0, self->c);
 	ASSERT_EQ(0, kill(self->s, SIGKILL));
-	ASSERT_EQ(LIFE_SIG(SIGKILL), wait_timeout(self->s, 10));
+	ASSERT_EQ(ST_KILLED(SIGKILL), wait_timeout(self->s, 10));
 	self->s = 0;
 	usleep(100000);
 	/* The orphan may already be gone (ESRCH); if not, SIGKILL must end it. */
-	if (kill(self->c, SIGKILL))
+	if (kill(self->c, SIGKILL)) {
 		ASSERT_EQ(ESRCH, errno);
+	}
 	st = wait_timeout(self->c, 10);
 	ASSERT_NE(-2, st) TH_LOG("child %d not killable in its actions", self->c);
-	ASSERT_TRUE(st == 1 || st == LIFE_SIG(SIGKILL)) TH_LOG("status %d", st);
+	ASSERT_TRUE(st == ST_EXITED(1) || st == ST_KILLED(SIGKILL))
+		TH_LOG("status %#x", st);
 	self->c = 0;
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 }
 
 TEST(vfork_argv_unmapped_after_return)
@@ -485,23 +505,23 @@ TEST(vfork_argv_unmapped_after_return)
 		act = (struct spawn_template_action *)(page + 256);
 		str = page + 1024;
 		ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
-		argv[0] = strcpy(str, "lprobe");
+		argv[0] = strcpy(str, "probe");
 		argv[1] = strcpy(str + 16, "report");
 		argv[2] = strcpy(str + 32, "argument-in-unmapped-page");
 		argv[3] = NULL;
-		envp[0] = strcpy(str + 128, "LIFE_TAG=unmapped-env");
+		envp[0] = strcpy(str + 128, "ST_TAG=unmapped-env");
 		envp[1] = NULL;
-		act[0] = life_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, p[1], 1, NULL);
-		pid = life_spawn(tfd, argv, envp, act, 1, 0, &pidfd);
+		act[0] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, p[1], 1, NULL);
+		pid = st_spawn(tfd, 0, argv, envp, act, 1, &pidfd);
 		ASSERT_EQ(0, munmap(page, 8192));
 		ASSERT_LT(0, pid) TH_LOG("spawn: %m");
 		close(p[1]);
-		life_read_all(p[0], report, sizeof(report));
+		st_read_all(p[0], report, sizeof(report));
 		close(p[0]);
-		ASSERT_EQ(0, life_wait_pidfd(pidfd));
+		ASSERT_EQ(ST_EXITED(0), st_wait_pidfd(pidfd));
 		ASSERT_STREQ("argument-in-unmapped-page",
-			     life_kv(report, "argv2") ?: "(none)");
-		ASSERT_STREQ("unmapped-env", life_kv(report, "env_LIFE_TAG") ?: "(none)");
+			     st_kv(report, "argv.2") ?: "(none)");
+		ASSERT_STREQ("unmapped-env", st_kv(report, "tag") ?: "(none)");
 	}
 	close(tfd);
 }
@@ -539,28 +559,26 @@ TEST(vfork_caller_memory_untouched)
 		((unsigned char *)cm)[i] = (unsigned char)(i * 131 + 7);
 
 	memset(cm->strs, 0, sizeof(cm->strs));
-	cm->argv[0] = strcpy(cm->strs, "lprobe");
+	cm->argv[0] = strcpy(cm->strs, "probe");
 	cm->argv[1] = strcpy(cm->strs + 16, "report");
 	cm->argv[2] = NULL;
 	cm->argv[3] = NULL;
-	cm->envp[0] = strcpy(cm->strs + 32, "LIFE_TAG=mem");
+	cm->envp[0] = strcpy(cm->strs + 32, "ST_TAG=mem");
 	cm->envp[1] = NULL;
 	strcpy(cm->strs + 64, "/dev/null");
-	memset(&cm->op, 0, sizeof(cm->op));
-	cm->op.path = LIFE_PTR(cm->strs + 64);
-	cm->op.how.flags = O_RDONLY;
+	cm->op = st_open_arg(cm->strs + 64, O_RDONLY, 0, 0);
 	cm->sigset = 1ULL << (SIGUSR1 - 1);
-	cm->ss.sigset = LIFE_PTR(&cm->sigset);
+	cm->ss.sigset = ST_PTR(&cm->sigset);
 	cm->ss.sigsetsize = 8;
-	cm->act[0] = life_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, p[1], 1, NULL);
-	cm->act[1] = life_act(SPAWN_TEMPLATE_ACTION_OPEN, 0, AT_FDCWD, 5, &cm->op);
-	cm->act[2] = life_act(SPAWN_TEMPLATE_ACTION_SIGMASK, 0, 0, 0, &cm->ss);
-	cm->act[3] = life_act(SPAWN_TEMPLATE_ACTION_SIGDEFAULT, 0, 0, 0, &cm->ss);
+	cm->act[0] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, p[1], 1, NULL);
+	cm->act[1] = st_act(SPAWN_TEMPLATE_ACTION_OPEN, 0, AT_FDCWD, 5, &cm->op);
+	cm->act[2] = st_act(SPAWN_TEMPLATE_ACTION_SIGMASK, 0, 0, 0, &cm->ss);
+	cm->act[3] = st_act(SPAWN_TEMPLATE_ACTION_SIGDEFAULT, 0, 0, 0, &cm->ss);
 	memset(&cm->args, 0, sizeof(cm->args));
-	cm->args.pidfd = LIFE_PTR(&pidfd);	/* outside the watched region */
-	cm->args.argv = LIFE_PTR(cm->argv);
-	cm->args.envp = LIFE_PTR(cm->envp);
-	cm->args.actions = LIFE_PTR(cm->act);
+	cm->args.pidfd = ST_PTR(&pidfd);	/* outside the watched region */
+	cm->args.argv = ST_PTR(cm->argv);
+	cm->args.envp = ST_PTR(cm->envp);
+	cm->args.actions = ST_PTR(cm->act);
 	cm->args.actions_len = 4;
 	memcpy(&snap, cm, sizeof(snap));
 
@@ -569,9 +587,9 @@ TEST(vfork_caller_memory_untouched)
 	ASSERT_LE(0, pidfd);
 	ASSERT_EQ(0, memcmp(&snap, cm, sizeof(snap)));
 	close(p[1]);
-	life_read_all(p[0], report, sizeof(report));
-	ASSERT_EQ(0, life_wait_pidfd(pidfd));
-	ASSERT_STREQ("mem", life_kv(report, "env_LIFE_TAG") ?: "(none)");
+	st_read_all(p[0], report, sizeof(report));
+	ASSERT_EQ(ST_EXITED(0), st_wait_pidfd(pidfd));
+	ASSERT_STREQ("mem", st_kv(report, "tag") ?: "(none)");
 	ASSERT_EQ(0, memcmp(&snap, cm, sizeof(snap)));
 	munmap(cm, sizeof(*cm));
 	close(p[0]);
@@ -581,9 +599,9 @@ TEST(vfork_caller_memory_untouched)
 TEST(signal_child_right_after_return)
 {
 	/* spec: spawn_template_spawn(): created like vfork(): SIGSTOP/SIGKILL to the child right after return never leaves the caller stuck */
-	static char *const argv[] = { "lprobe", "sleep", "30", NULL };
+	static char *const argv[] = { "probe", "sleep", "30", NULL };
 	int tfd, i;
-	double t0 = life_now();
+	double t0 = st_now();
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	tfd = setup_probe_template(_metadata);
@@ -591,7 +609,7 @@ TEST(signal_child_right_after_return)
 	for (i = 0; i < 30; i++) {
 		int pidfd = -1;
 		siginfo_t si;
-		pid_t pid = life_spawn(tfd, argv, life_noenv, NULL, 0, 0, &pidfd);
+		pid_t pid = st_spawn(tfd, 0, argv, noenv, NULL, 0, &pidfd);
 
 		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, kill(pid, SIGSTOP));
@@ -599,43 +617,49 @@ TEST(signal_child_right_after_return)
 		ASSERT_EQ(0, waitid(P_PIDFD, pidfd, &si, WSTOPPED));
 		ASSERT_EQ(CLD_STOPPED, si.si_code);
 		/* The caller is not stuck behind a stopped child: spawn again. */
-		ASSERT_EQ(0, life_run(tfd, life_exit0));
+		ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 		ASSERT_EQ(0, kill(pid, SIGKILL));
-		ASSERT_EQ(LIFE_SIG(SIGKILL), life_wait_pidfd(pidfd));
+		ASSERT_EQ(ST_KILLED(SIGKILL), st_wait_pidfd(pidfd));
 	}
 	for (i = 0; i < 30; i++) {
 		int pidfd = -1;
-		pid_t pid = life_spawn(tfd, argv, life_noenv, NULL, 0, 0, &pidfd);
+		pid_t pid = st_spawn(tfd, 0, argv, noenv, NULL, 0, &pidfd);
 
 		ASSERT_LT(0, pid);
 		ASSERT_EQ(0, pidfd_send_sig(pidfd, SIGKILL));
-		ASSERT_EQ(LIFE_SIG(SIGKILL), life_wait_pidfd(pidfd));
+		ASSERT_EQ(ST_KILLED(SIGKILL), st_wait_pidfd(pidfd));
 	}
-	TH_LOG("60 signalled spawns in %.1f s", life_now() - t0);
-	LIFE_ASSERT_NO_CHILD();
+	TH_LOG("60 signalled spawns in %.1f s", st_now() - t0);
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 	close(tfd);
 }
 
 /* ------------------------------------------------------------------ */
 /* The child's fd table                                                */
 
-static int fd_set_from_report(const char *rep, unsigned long long dev[3],
-			      unsigned long long ino[3], char *others,
-			      size_t olen, int *mask)
+/*
+ * The child's fds from its report: each open fd has an fd.N.flags line.
+ * Fds 0-2 go to @mask with their dev/ino, any other is listed in @others.
+ */
+static void fd_set_from_report(const char *rep, unsigned long long dev[3],
+			       unsigned long long ino[3], char *others,
+			       size_t olen, int *mask)
 {
 	const char *s = rep;
+	char key[32];
 
 	*mask = 0;
 	others[0] = '\0';
 	while (s && *s) {
-		int fd;
-		unsigned long long d, i;
+		int fd, n = 0;
 
-		if (sscanf(s, "fd=%d dev=%llu ino=%llu", &fd, &d, &i) == 3) {
+		if (sscanf(s, "fd.%d.flags=%n", &fd, &n) == 1 && n > 0) {
 			if (fd >= 0 && fd <= 2) {
 				*mask |= 1 << fd;
-				dev[fd] = d;
-				ino[fd] = i;
+				snprintf(key, sizeof(key), "fd.%d.dev", fd);
+				dev[fd] = st_kv_num(rep, key, 0);
+				snprintf(key, sizeof(key), "fd.%d.ino", fd);
+				ino[fd] = st_kv_num(rep, key, 0);
 			} else {
 				size_t l = strlen(others);
 
@@ -646,7 +670,6 @@ static int fd_set_from_report(const char *rep, unsigned long long dev[3],
 		if (s)
 			s++;
 	}
-	return 0;
 }
 
 TEST(fd_1023_as_stdout_stderr_nothing_else)
@@ -671,7 +694,7 @@ TEST(fd_1023_as_stdout_stderr_nothing_else)
 	}
 	tfd = setup_probe_template(_metadata);
 	ASSERT_LE(0, tfd);
-	f = open(LIFE_DIR "/out", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = open(ST_SCRATCH "/out", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, f);
 	ASSERT_EQ(1023, dup2(f, 1023));		/* not CLOEXEC */
 	close(f);
@@ -685,11 +708,11 @@ TEST(fd_1023_as_stdout_stderr_nothing_else)
 	ASSERT_EQ(0, fstat(1, &c1a));
 	ASSERT_EQ(0, fstat(2, &c2a));
 
-	act[0] = life_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1023, 1, NULL);
-	act[1] = life_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1023, 2, NULL);
-	pid = life_spawn(tfd, life_report_argv, life_noenv, act, 2, 0, &pidfd);
+	act[0] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1023, 1, NULL);
+	act[1] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1023, 2, NULL);
+	pid = st_spawn(tfd, 0, report_argv, noenv, act, 2, &pidfd);
 	ASSERT_LT(0, pid) TH_LOG("spawn: %m");
-	ASSERT_EQ(0, life_wait_pidfd(pidfd));
+	ASSERT_EQ(ST_EXITED(0), st_wait_pidfd(pidfd));
 
 	n = pread(1023, report, sizeof(report) - 1, 0);
 	ASSERT_LT(0, n);

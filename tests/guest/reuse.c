@@ -9,13 +9,13 @@
 #include <pthread.h>
 #include <sys/resource.h>
 
-#include "kselftest_harness.h"
-#include "life_util.h"
-
-/* 6.12 harness: TEST_F wrappers trip -Wclobbered on "child" (harness code). */
-#pragma GCC diagnostic ignored "-Wclobbered"
+#include "common.h"
 
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+#define PROBE		ST_SCRATCH "/probe"
+
+static char *const exit0[] = { "probe", "exit", "0", NULL };
+static char *const noenv[] = { NULL };
 
 FIXTURE(reuse) {
 	int tfd;
@@ -25,9 +25,9 @@ FIXTURE_SETUP(reuse)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	life_scratch(_metadata, 0);
-	life_copy_probe(_metadata, LIFE_PROBE, 0755);
-	self->tfd = spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	self->tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 }
 
@@ -44,16 +44,15 @@ static int spawn_loop(int tfd, int n, int *err, int *status)
 
 	for (i = 0; i < n; i++) {
 		int pidfd = -1;
-		pid_t pid = life_spawn(tfd, life_exit0, life_noenv, NULL, 0, 0,
-				       &pidfd);
+		pid_t pid = st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd);
 
 		if (pid <= 0) {
 			*err = errno;
 			*status = -1;
 			return i;
 		}
-		*status = life_wait_pidfd(pidfd);
-		if (*status != 0) {
+		*status = st_wait_pidfd(pidfd);
+		if (*status != ST_EXITED(0)) {
 			*err = 0;
 			return i;
 		}
@@ -64,7 +63,7 @@ static int spawn_loop(int tfd, int n, int *err, int *status)
 static void drop_caches(void)
 {
 	sync();
-	life_write_str("/proc/sys/vm/drop_caches", "2");
+	st_write_str("/proc/sys/vm/drop_caches", "2");
 }
 
 /* Returns 1 if kmemleak is usable (and was cleared), 0 with a reason otherwise. */
@@ -79,8 +78,8 @@ static int kmemleak_start(struct __test_metadata *_metadata)
 		return 0;
 	}
 	/* Forget what was suspected before this test. */
-	life_write_str(KMEMLEAK, "scan");
-	r = life_write_str(KMEMLEAK, "clear");
+	st_write_str(KMEMLEAK, "scan");
+	r = st_write_str(KMEMLEAK, "clear");
 	if (r) {
 		TH_LOG("kmemleak part skipped: clear failed (%s)", strerror(-r));
 		return 0;
@@ -94,8 +93,8 @@ static void slab_now(long long *slab, long long *unr)
 	sleep(2);
 	drop_caches();
 	usleep(500000);
-	*slab = life_meminfo_kb("Slab");
-	*unr = life_meminfo_kb("SUnreclaim");
+	*slab = st_meminfo_kb("Slab");
+	*unr = st_meminfo_kb("SUnreclaim");
 }
 
 TEST_F_TIMEOUT(reuse, sequential_10000, 1500)
@@ -112,25 +111,25 @@ TEST_F_TIMEOUT(reuse, sequential_10000, 1500)
 	at = spawn_loop(self->tfd, 500, &err, &status);
 	ASSERT_EQ(-1, at) TH_LOG("warm-up spawn %d: errno %d status %d", at, err, status);
 
-	LIFE_ASSERT_NO_CHILD();
-	fd0 = life_fd_count();
-	pidfd0 = life_pidfd_count();
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
+	fd0 = st_fd_count(0);
+	pidfd0 = st_fd_count(1);
 	ASSERT_EQ(0, pidfd0);
 	slab_now(&slab0, &unr0);
 	ASSERT_LT(0, slab0);
 
-	t0 = life_now();
+	t0 = st_now();
 	at = spawn_loop(self->tfd, 5000, &err, &status);
 	ASSERT_EQ(-1, at) TH_LOG("spawn %d: errno %d status %d", at, err, status);
 	slab_now(&slab1, &unr1);
 	at = spawn_loop(self->tfd, 5000, &err, &status);
 	ASSERT_EQ(-1, at) TH_LOG("spawn %d: errno %d status %d", 5000 + at, err, status);
-	TH_LOG("10000 spawns in %.1f s", life_now() - t0);
+	TH_LOG("10000 spawns in %.1f s", st_now() - t0);
 
-	ASSERT_EQ(fd0, life_fd_count());
-	ASSERT_EQ(pidfd0, life_pidfd_count());
-	ASSERT_EQ(0, life_child_count());
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(fd0, st_fd_count(0));
+	ASSERT_EQ(pidfd0, st_fd_count(1));
+	ASSERT_EQ(0, st_child_count());
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 
 	slab_now(&slab2, &unr2);
 	/*
@@ -141,7 +140,7 @@ TEST_F_TIMEOUT(reuse, sequential_10000, 1500)
 	 * not grow beyond the noise: a leak of ~420 bytes per spawn fails it.
 	 */
 	slack = slab0 / 20 > 2048 ? slab0 / 20 : 2048;
-	quarantine = life_meminfo_kb("MemTotal") / 32;
+	quarantine = st_meminfo_kb("MemTotal") / 32;
 	TH_LOG("Slab %lld -> %lld -> %lld kB, SUnreclaim %lld -> %lld -> %lld kB, slack %lld kB",
 	       slab0, slab1, slab2, unr0, unr1, unr2, slack);
 	ASSERT_LE(slab2, slab1 + slack);
@@ -154,12 +153,12 @@ TEST_F_TIMEOUT(reuse, sequential_10000, 1500)
 
 		/* kmemleak ignores objects younger than 5 s; scan twice. */
 		sleep(6);
-		ASSERT_EQ(0, life_write_str(KMEMLEAK, "scan"));
+		ASSERT_EQ(0, st_write_str(KMEMLEAK, "scan"));
 		sleep(1);
-		ASSERT_EQ(0, life_write_str(KMEMLEAK, "scan"));
+		ASSERT_EQ(0, st_write_str(KMEMLEAK, "scan"));
 		fd = open(KMEMLEAK, O_RDONLY | O_CLOEXEC);
 		ASSERT_LE(0, fd);
-		ASSERT_LE(0, life_read_all(fd, buf, sizeof(buf)));
+		ASSERT_LE(0, st_read_all(fd, buf, sizeof(buf)));
 		close(fd);
 		ASSERT_STREQ("", buf);
 	}
@@ -185,8 +184,7 @@ static void *spawner_fn(void *arg)
 	s->first_at = -1;
 	for (i = 0; i < s->n; i++) {
 		int pidfd = -1, st;
-		pid_t pid = life_spawn(s->tfd, life_exit0, life_noenv, NULL, 0, 0,
-				       &pidfd);
+		pid_t pid = st_spawn(s->tfd, 0, exit0, noenv, NULL, 0, &pidfd);
 
 		if (pid <= 0) {
 			if (s->first_at < 0) {
@@ -196,8 +194,8 @@ static void *spawner_fn(void *arg)
 			}
 			continue;
 		}
-		st = life_wait_pidfd(pidfd);
-		if (st != 0) {
+		st = st_wait_pidfd(pidfd);
+		if (st != ST_EXITED(0)) {
 			if (s->first_at < 0) {
 				s->first_at = i;
 				s->first_err = 0;
@@ -219,19 +217,20 @@ TEST_F_TIMEOUT(reuse, threads_8x1000, 1500)
 	double t0;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	fd0 = life_fd_count();
+	fd0 = st_fd_count(0);
 	ASSERT_EQ(0, pthread_barrier_init(&bar, NULL, 8));
 	memset(sp, 0, sizeof(sp));
-	t0 = life_now();
+	t0 = st_now();
 	for (i = 0; i < 8; i++) {
 		sp[i].tfd = self->tfd;
 		sp[i].n = 1000;
 		sp[i].bar = &bar;
 		ASSERT_EQ(0, pthread_create(&sp[i].th, NULL, spawner_fn, &sp[i]));
 	}
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < 8; i++) {
 		ASSERT_EQ(0, pthread_join(sp[i].th, NULL));
-	TH_LOG("8 x 1000 spawns in %.1f s", life_now() - t0);
+	}
+	TH_LOG("8 x 1000 spawns in %.1f s", st_now() - t0);
 	for (i = 0; i < 8; i++) {
 		EXPECT_EQ(1000, sp[i].ok)
 			TH_LOG("thread %d: first failure at %d: errno %d status %d",
@@ -239,8 +238,8 @@ TEST_F_TIMEOUT(reuse, threads_8x1000, 1500)
 		total += sp[i].ok;
 	}
 	ASSERT_EQ(8000, total);
-	ASSERT_EQ(fd0, life_fd_count());
-	LIFE_ASSERT_NO_CHILD();
+	ASSERT_EQ(fd0, st_fd_count(0));
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 	pthread_barrier_destroy(&bar);
 }
 
@@ -255,15 +254,15 @@ TEST_F_TIMEOUT(reuse, templates_until_emfile, 300)
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	ASSERT_EQ(0, close(self->tfd));
 	self->tfd = -1;
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
-	ro = open(LIFE_PROBE, O_RDONLY | O_CLOEXEC);
+	ASSERT_EQ(0, st_write_errno(PROBE));
+	ro = open(PROBE, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, ro);
-	fd0 = life_fd_count();
+	fd0 = st_fd_count(0);
 
 	for (;;) {
 		__u64 fl = SPAWN_TEMPLATE_CREATE_CLOEXEC;
 		int fd = (n & 1) ? spawn_template_create_fd(ro, fl)
-				 : spawn_template_create_path(LIFE_PROBE, fl);
+				 : spawn_template_create_path(PROBE, fl);
 
 		if (fd < 0)
 			break;
@@ -271,27 +270,29 @@ TEST_F_TIMEOUT(reuse, templates_until_emfile, 300)
 		fds[n++] = fd;
 		if (n == 1000) {
 			/* 1,000 templates open at once: the oldest and newest work. */
-			ASSERT_EQ(0, life_run(fds[0], life_exit0));
-			ASSERT_EQ(0, life_run(fds[999], life_exit0));
-			ASSERT_EQ(ETXTBSY, life_write_errno(LIFE_PROBE));
+			ASSERT_EQ(ST_EXITED(0), st_spawn_wait(fds[0], exit0));
+			ASSERT_EQ(ST_EXITED(0), st_spawn_wait(fds[999], exit0));
+			ASSERT_EQ(ETXTBSY, st_write_errno(PROBE));
 		}
 	}
 	ASSERT_EQ(EMFILE, errno) TH_LOG("stopped after %d templates", n);
 	ASSERT_LE(1000, n);
 	/* Clean: the table really is full (every fd below the limit in use). */
-	for (i = 0; i < 1100; i++)
+	for (i = 0; i < 1100; i++) {
 		ASSERT_LE(0, fcntl(i, F_GETFD)) TH_LOG("fd %d free at EMFILE", i);
+	}
 	/* Both origins hit the same clean limit. */
 	ASSERT_EQ(-1, spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EMFILE, errno);
-	ASSERT_EQ(-1, spawn_template_create_path(LIFE_PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(-1, spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
 	ASSERT_EQ(EMFILE, errno);
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, close(fds[i]));
-	ASSERT_EQ(fd0, life_fd_count());
-	ASSERT_EQ(0, life_write_errno(LIFE_PROBE));
-	LIFE_ASSERT_NO_CHILD();
+	}
+	ASSERT_EQ(fd0, st_fd_count(0));
+	ASSERT_EQ(0, st_write_errno(PROBE));
+	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 	close(ro);
 }
 
