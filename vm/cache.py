@@ -5,7 +5,8 @@
       src/<key>/                  a kernel source repository; its worktree is the build tree
       src/<key>.apply/            the scratch worktree git am runs in
       src/<key>.build/            the build folder (make O=), stamps and build record
-      src/<key>.build/guest-checks/   the compiled check programs
+      src/<key>.build/guest-checks/<key>/   the compiled check programs, one
+                                  folder per set of inputs
       ccache/                     ccache's store and the suite's ccache.conf
       bin/kcc-<digest>            the compiler wrapper (vm/kcc)
 
@@ -59,9 +60,12 @@ def build_folder(repo: Path) -> Path:
     return repo.parent / (repo.name + ".build")
 
 
-def check_programs_dir(folder: Path) -> Path:
-    """In the build folder: compiled against that build's UAPI headers."""
-    return folder / "guest-checks"
+def check_programs_dir(folder: Path, key: str) -> Path:
+    """In the build folder: compiled against that build's UAPI headers.
+    One folder per key: a run that compiles other sources (another
+    worktree, an edit) must not replace the binaries another run's guest
+    is executing."""
+    return folder / "guest-checks" / key[:16]
 
 
 @contextmanager

@@ -46,18 +46,31 @@ def checks_key(built: Built, checks_dir: Path, selftests: Path) -> str:
                   *(h.read_bytes() for h in harness if h.is_file()))
 
 
+# Compiled sets kept besides the one in use, for runs of other sources.
+KEEP_OTHER_SETS = 8
+
+
+def _prune(sets: Path, keep: Path) -> None:
+    """Drop the oldest compiled sets; a set this old is not in use."""
+    others = sorted((d for d in sets.iterdir() if d.is_dir() and d != keep),
+                    key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in others[KEEP_OTHER_SETS:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def compile_all(built: Built, progress: Progress,
                 checks_dir: Path = GUEST_CHECKS_DIR) -> CheckPrograms:
     """make -C tests/guest against the UAPI headers and harness of the tree under test."""
-    out_dir = check_programs_dir(built.configured.build_dir)
     selftests = built.tree.path / "tools" / "testing" / "selftests"
     if not (selftests / "kselftest_harness.h").is_file():
         raise BuildError(f"{selftests}/kselftest_harness.h missing: not a full kernel tree?")
     key = checks_key(built, checks_dir, selftests)
+    out_dir = check_programs_dir(built.configured.build_dir, key)
     stamp = out_dir / STAMP
     if stamp.is_file() and stamp.read_text().strip() == key:
+        out_dir.touch()
         return CheckPrograms(out_dir)
-    # Other inputs than last time: nothing of the last compile is kept.
+    # A set without its stamp is a compile that did not finish.
     shutil.rmtree(out_dir, ignore_errors=True)
     cmd = ["make", "-s", "-C", str(checks_dir), f"OUTPUT={out_dir}",
            f"KHDR_INCLUDES=-isystem {built.headers}", f"SELFTESTS={selftests}"]
@@ -67,6 +80,7 @@ def compile_all(built: Built, progress: Progress,
         raise BuildError("guest checks failed to compile:\n  "
                          + first_errors(proc.stdout + proc.stderr))
     stamp.write_text(key + "\n")
+    _prune(out_dir.parent, out_dir)
     return CheckPrograms(out_dir)
 
 

@@ -130,8 +130,18 @@ FIXTURE_SETUP(hooks)
 	self->enabled = 1;
 }
 
-FIXTURE_TEARDOWN(hooks)
+/*
+ * In the parent, so that it runs after a failed ASSERT too (see
+ * tests/guest/README.md). The kprobe events are global; if the check
+ * mounted tracefs where only it could see it, mount it here again.
+ */
+FIXTURE_TEARDOWN_PARENT(hooks)
 {
+	if (self->nevents && access(TRACING "/kprobe_events", F_OK) &&
+	    (unshare(CLONE_NEWNS) ||
+	     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	     mount("nodev", TRACING, "tracefs", 0, NULL)))
+		TH_LOG("cannot reach tracefs to remove kprobe events: %m");
 	hooks_cleanup(_metadata, self);
 }
 
@@ -522,7 +532,11 @@ FIXTURE_SETUP(apparmor)
 	self->loaded = 1;
 }
 
-FIXTURE_TEARDOWN(apparmor)
+/*
+ * In the parent, after a failed ASSERT too: the profiles are global, and
+ * apparmor_parser -R needs only the policy text, not the private tmpfs.
+ */
+FIXTURE_TEARDOWN_PARENT(apparmor)
 {
 	if (self->loaded)
 		EXPECT_EQ(0, aa_parser(self->parser, 1));

@@ -1,0 +1,31 @@
+"""Where compiled check programs go: one folder per set of inputs, so that
+two runs of different sources (two worktrees) never replace each other's
+binaries while a guest executes them."""
+
+import os
+from pathlib import Path
+
+from vm import checks
+from vm.cache import check_programs_dir
+
+
+def test_each_set_of_inputs_has_its_own_folder(tmp_path: Path) -> None:
+    a = check_programs_dir(tmp_path, "a" * 64)
+    b = check_programs_dir(tmp_path, "b" * 64)
+    assert a != b
+    assert a.parent == b.parent
+    assert check_programs_dir(tmp_path, "a" * 64) == a
+
+
+def test_prune_keeps_the_set_in_use_and_the_newest_others(tmp_path: Path) -> None:
+    sets = []
+    for i in range(checks.KEEP_OTHER_SETS + 4):
+        d = tmp_path / f"set{i:02d}"
+        d.mkdir()
+        os.utime(d, (1000 + i, 1000 + i))
+        sets.append(d)
+    in_use = sets[0]  # the oldest: still kept, a run is using it
+    checks._prune(tmp_path, in_use)
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    newest = [d.name for d in sets[-checks.KEEP_OTHER_SETS:]]
+    assert kept == sorted([in_use.name, *newest])
