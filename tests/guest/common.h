@@ -231,6 +231,16 @@ static inline const char *st_helper(const char *name)
 	return path;
 }
 
+/* st_helper() into the caller's own buffer, which later calls keep. */
+static inline void st_helper_path(struct __test_metadata *_metadata,
+				  const char *name, char *path, size_t len)
+{
+	const char *p = st_helper(name);
+
+	ASSERT_NE(NULL, p) TH_LOG("helper %s not found", name);
+	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
+}
+
 /* A close-on-exec template of helper_probe; -1 and errno on failure. */
 static inline int st_probe_template(void)
 {
@@ -379,6 +389,14 @@ static inline const char *st_kv(const char *text, const char *key)
 			s++;
 	}
 	return NULL;
+}
+
+/* st_kv() for ASSERT_STREQ(): "(missing)" rather than NULL. */
+static inline const char *st_kv_str(const char *text, const char *key)
+{
+	const char *v = st_kv(text, key);
+
+	return v ? v : "(missing)";
 }
 
 /* st_kv() as a number; @dflt when the key is missing. */

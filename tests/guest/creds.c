@@ -15,24 +15,6 @@
 static char *const probe_argv[] = { "probe", "ids", NULL };
 static char *const no_env[] = { NULL };
 
-/* The value of @key in probe output, never NULL (for ASSERT_STREQ). */
-static const char *kv(const char *out, const char *key)
-{
-	const char *v = st_kv(out, key);
-
-	return v ? v : "(missing)";
-}
-
-/* The probe's path, in @path (st_helper()'s buffer is shared). */
-static void probe_path(struct __test_metadata *_metadata, char *path,
-		       size_t len)
-{
-	const char *p = st_helper("helper_probe");
-
-	ASSERT_NE(NULL, p);
-	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
-}
-
 /*
  * Path-created, inheritable template of the probe (some checks pass the fd
  * across an exec); its path is left in @path. The tfd or -1/errno.
@@ -40,7 +22,7 @@ static void probe_path(struct __test_metadata *_metadata, char *path,
 static int probe_template(struct __test_metadata *_metadata, char *path,
 			  size_t len)
 {
-	probe_path(_metadata, path, len);
+	st_helper_path(_metadata, "helper_probe", path, len);
 	return spawn_template_create_path(path, 0);
 }
 
@@ -89,8 +71,8 @@ TEST(creator_spawns)
 	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, spawn_ok(tfd, &o));
-	ASSERT_STREQ("0", kv(o.buf, "ruid")) TH_LOG("child: %s", o.buf);
-	ASSERT_STREQ("0", kv(o.buf, "euid")) TH_LOG("child: %s", o.buf);
+	ASSERT_STREQ("0", st_kv_str(o.buf, "ruid")) TH_LOG("child: %s", o.buf);
+	ASSERT_STREQ("0", st_kv_str(o.buf, "euid")) TH_LOG("child: %s", o.buf);
 	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 	close(tfd);
 }
@@ -122,8 +104,8 @@ TEST(other_thread_spawns)
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	ASSERT_LT(0, t.o.pid) TH_LOG("spawn from thread: errno %d", t.o.err);
 	ASSERT_EQ(0, t.o.status);
-	ASSERT_STREQ("0", kv(t.o.buf, "ruid")) TH_LOG("child: %s", t.o.buf);
-	ASSERT_STREQ("0", kv(t.o.buf, "euid")) TH_LOG("child: %s", t.o.buf);
+	ASSERT_STREQ("0", st_kv_str(t.o.buf, "ruid")) TH_LOG("child: %s", t.o.buf);
+	ASSERT_STREQ("0", st_kv_str(t.o.buf, "euid")) TH_LOG("child: %s", t.o.buf);
 	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 	close(t.tfd);
 }
@@ -251,11 +233,11 @@ TEST(no_new_privs_keeps_binding)
 	tfd = probe_template(_metadata, path, sizeof(path));
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, spawn_ok(tfd, &o));
-	ASSERT_STREQ("0", kv(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
+	ASSERT_STREQ("0", st_kv_str(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
 
 	ASSERT_EQ(0, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 	ASSERT_EQ(0, spawn_ok(tfd, &o));
-	ASSERT_STREQ("1", kv(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
+	ASSERT_STREQ("1", st_kv_str(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
 	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 	close(tfd);
 }
@@ -337,7 +319,7 @@ TEST(scm_rights_receiver_refused)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	probe_path(_metadata, path, sizeof(path));
+	st_helper_path(_metadata, "helper_probe", path, sizeof(path));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	/* the receiver exists before the template does */
 	pid = fork();

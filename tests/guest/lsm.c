@@ -17,16 +17,6 @@
 static char *const ids_argv[] = { "probe", "ids", NULL };
 static char *const no_env[] = { NULL };
 
-/* The probe's path, in @path (st_helper()'s buffer is shared). */
-static void probe_path(struct __test_metadata *_metadata, char *path,
-		       size_t len)
-{
-	const char *p = st_helper("helper_probe");
-
-	ASSERT_NE(NULL, p);
-	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
-}
-
 /* ------------------------------------------------------------------ */
 /* kprobe events                                                       */
 
@@ -214,7 +204,7 @@ TEST_F_TIMEOUT(hooks, same_hooks_as_execve, 60)
 	int i, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	probe_path(_metadata, path, sizeof(path));
+	st_helper_path(_metadata, "helper_probe", path, sizeof(path));
 	tfd = spawn_template_create_path(path, 0);
 	ASSERT_LE(0, tfd);
 
@@ -314,7 +304,7 @@ FIXTURE_SETUP(landlock)
 	abi = st_landlock_abi();
 	if (abi < 0)
 		SKIP(return, "Landlock not enabled (errno %d)", errno);
-	probe_path(_metadata, self->path, sizeof(self->path));
+	st_helper_path(_metadata, "helper_probe", self->path, sizeof(self->path));
 }
 
 FIXTURE_TEARDOWN(landlock)

@@ -59,19 +59,8 @@ static char *const no_env[] = { NULL };
 static int probe_template(struct __test_metadata *_metadata, char *path,
 			  size_t len)
 {
-	const char *p = st_helper("helper_probe");
-
-	ASSERT_NE(NULL, p);
-	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
+	st_helper_path(_metadata, "helper_probe", path, len);
 	return spawn_template_create_path(path, 0);
-}
-
-/* The value of @key in probe output, never NULL (for ASSERT_STREQ). */
-static const char *kv(const char *out, const char *key)
-{
-	const char *v = st_kv(out, key);
-
-	return v ? v : "(missing)";
 }
 
 /* Spawn @argv from @tfd and reap it, output in @o; 0, or -1 (o->err). */
@@ -105,8 +94,8 @@ TEST(exec_denylist_does_not_deny_spawn)
 	ASSERT_EQ(0, run(tfd, ids_argv, &o)) TH_LOG("spawn: errno %d", o.err);
 	ASSERT_EQ(0, o.status);
 	/* the child ran the probe */
-	ASSERT_STREQ("0", kv(o.buf, "ruid")) TH_LOG("out: %s", o.buf);
-	ASSERT_STREQ("0", kv(o.buf, "euid")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("0", st_kv_str(o.buf, "ruid")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("0", st_kv_str(o.buf, "euid")) TH_LOG("out: %s", o.buf);
 	close(tfd);
 }
 
@@ -124,19 +113,19 @@ TEST(child_inherits_filter)
 	/* control: no filter, the child's execve reaches the VFS (ENOENT) */
 	ASSERT_EQ(0, run(tfd, blocked_argv, &o));
 	ASSERT_EQ(0, o.status);
-	ASSERT_STREQ("ENOENT", kv(o.buf, "execve")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("ENOENT", st_kv_str(o.buf, "execve")) TH_LOG("out: %s", o.buf);
 	ASSERT_EQ(0, run(tfd, ids_argv, &o));
-	ASSERT_STREQ("0", kv(o.buf, "seccomp")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("0", st_kv_str(o.buf, "seccomp")) TH_LOG("out: %s", o.buf);
 
 	ASSERT_EQ(0, deny_syscalls(exec_nrs, 2));
 	ASSERT_EQ(0, run(tfd, blocked_argv, &o));
 	ASSERT_EQ(0, o.status);
-	ASSERT_STREQ("EPERM", kv(o.buf, "execve")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("EPERM", st_kv_str(o.buf, "execve")) TH_LOG("out: %s", o.buf);
 	/* 473 is not on the list: it fails, but not by the filter */
 	ASSERT_NE(NULL, st_kv(o.buf, "spawn473")) TH_LOG("out: %s", o.buf);
-	ASSERT_STRNE("EPERM", kv(o.buf, "spawn473")) TH_LOG("out: %s", o.buf);
+	ASSERT_STRNE("EPERM", st_kv_str(o.buf, "spawn473")) TH_LOG("out: %s", o.buf);
 	ASSERT_EQ(0, run(tfd, ids_argv, &o));
-	ASSERT_STREQ("2", kv(o.buf, "seccomp")) TH_LOG("out: %s", o.buf);
+	ASSERT_STREQ("2", st_kv_str(o.buf, "seccomp")) TH_LOG("out: %s", o.buf);
 	close(tfd);
 }
 

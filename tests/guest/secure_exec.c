@@ -29,14 +29,6 @@ static int set_fcap_net_raw(const char *path)
 	return setxattr(path, "security.capability", &d, XATTR_CAPS_SZ_2, 0);
 }
 
-/* The value of @key in probe output, never NULL (for ASSERT_STREQ). */
-static const char *kv(const char *out, const char *key)
-{
-	const char *v = st_kv(out, key);
-
-	return v ? v : "(missing)";
-}
-
 FIXTURE(secure) {
 	int suid_dumpable;
 };
@@ -173,20 +165,20 @@ TEST_F(secure, same_as_execve)
 		ASSERT_NE(NULL, eq) TH_LOG("bad variant ids: %s", variant->ids);
 		snprintf(key, sizeof(key), "%.*s", (int)(eq - p), p);
 		snprintf(exp, sizeof(exp), "%.*s", (int)(p + n - eq - 1), eq + 1);
-		ASSERT_STREQ(exp, kv(s.buf, key)) TH_LOG("key %s", key);
+		ASSERT_STREQ(exp, st_kv_str(s.buf, key)) TH_LOG("key %s", key);
 		p += n;
 	}
 	snprintf(exp, sizeof(exp), "%d",
 		 variant->secure_dumpable ? self->suid_dumpable : 1);
-	ASSERT_STREQ(exp, kv(s.buf, "dumpable"));
-	snprintf(prm, sizeof(prm), "%s", kv(s.buf, "capprm"));
-	snprintf(bnd, sizeof(bnd), "%s", kv(s.buf, "capbnd"));
+	ASSERT_STREQ(exp, st_kv_str(s.buf, "dumpable"));
+	snprintf(prm, sizeof(prm), "%s", st_kv_str(s.buf, "capprm"));
+	snprintf(bnd, sizeof(bnd), "%s", st_kv_str(s.buf, "capbnd"));
 	if (variant->caps_full) {
 		ASSERT_STREQ(bnd, prm);
 	} else {
 		ASSERT_STREQ(variant->capprm, prm);
 	}
-	ASSERT_STREQ(variant->nnp_str, kv(s.buf, "nnp"));
+	ASSERT_STREQ(variant->nnp_str, st_kv_str(s.buf, "nnp"));
 	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child is left");
 }
 
