@@ -48,6 +48,18 @@ static int create_from(bool by_fd, const char *path)
 	return tfd;
 }
 
+/* The two template origins as variants of fixture @f: path and execfd. */
+#define ORIGIN_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) {						\
+		bool by_fd;						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, path) {					\
+		.by_fd = false,						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, execfd) {				\
+		.by_fd = true,						\
+	}
+
 static ino_t ino_of(const char *path)
 {
 	struct stat st;
@@ -93,17 +105,7 @@ FIXTURE(stale) {
 	ino_t ino;
 };
 
-FIXTURE_VARIANT(stale) {
-	bool by_fd;
-};
-
-FIXTURE_VARIANT_ADD(stale, path) {
-	.by_fd = false,
-};
-
-FIXTURE_VARIANT_ADD(stale, execfd) {
-	.by_fd = true,
-};
+ORIGIN_VARIANTS(stale);
 
 FIXTURE_SETUP(stale)
 {
@@ -292,17 +294,7 @@ FIXTURE(pin) {
 	int tfd;
 };
 
-FIXTURE_VARIANT(pin) {
-	bool by_fd;
-};
-
-FIXTURE_VARIANT_ADD(pin, path) {
-	.by_fd = false,
-};
-
-FIXTURE_VARIANT_ADD(pin, execfd) {
-	.by_fd = true,
-};
+ORIGIN_VARIANTS(pin);
 
 FIXTURE_SETUP(pin)
 {
@@ -690,17 +682,7 @@ FIXTURE(origin) {
 	int tfd;
 };
 
-FIXTURE_VARIANT(origin) {
-	bool by_fd;
-};
-
-FIXTURE_VARIANT_ADD(origin, path) {
-	.by_fd = false,
-};
-
-FIXTURE_VARIANT_ADD(origin, execfd) {
-	.by_fd = true,
-};
+ORIGIN_VARIANTS(origin);
 
 FIXTURE_SETUP(origin)
 {
