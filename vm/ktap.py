@@ -52,6 +52,21 @@ def result_line(output: str, name: str) -> ResultLine:
     return ResultLine(name, Status.ERROR, "no KTAP result line for this check")
 
 
+def _listing_columns(line: str) -> tuple[str, str, str]:
+    """The three columns of a "%-20s %-25s %s" line. A name longer than
+    its column pushes the next ones right: a column ends at the first
+    space at or after its width."""
+    columns = []
+    pos = 0
+    for width in (20, 25):
+        end = min(pos + width, len(line))
+        while end < len(line) and line[end] != " ":
+            end += 1
+        columns.append(line[pos:end].strip())
+        pos = end + 1
+    return columns[0], columns[1], line[pos:].strip()
+
+
 def parse_listing(listing: str) -> list[str]:
     """Check names fixture[.variant].test from `program -l`.
 
@@ -64,7 +79,7 @@ def parse_listing(listing: str) -> list[str]:
     for line in listing.splitlines():
         if line.startswith("# FIXTURE") or line.startswith("-----") or not line.strip():
             continue
-        fixture, variant, test = line[:20].strip(), line[21:46].strip(), line[47:].strip()
+        fixture, variant, test = _listing_columns(line)
         if fixture:
             blocks.append((fixture, [], []))
         if not blocks:

@@ -21,6 +21,26 @@ def test_listing_expands_variants_times_tests() -> None:
     ]
 
 
+# A variant name longer than its 25-character column shifts the test column.
+LONG_VARIANTS = """\
+# FIXTURE            VARIANT                   TEST
+create               ebadf_eacces_execfd       refused_with_the_first_error
+                     eacces_noexec_etxtbsy_rdwr_execfd
+                     exactly_twenty_five_chars other_test
+"""
+
+
+def test_listing_with_names_longer_than_their_column() -> None:
+    assert ktap.parse_listing(LONG_VARIANTS) == [
+        "create.ebadf_eacces_execfd.refused_with_the_first_error",
+        "create.ebadf_eacces_execfd.other_test",
+        "create.eacces_noexec_etxtbsy_rdwr_execfd.refused_with_the_first_error",
+        "create.eacces_noexec_etxtbsy_rdwr_execfd.other_test",
+        "create.exactly_twenty_five_chars.refused_with_the_first_error",
+        "create.exactly_twenty_five_chars.other_test",
+    ]
+
+
 OUTPUT = """\
 TAP version 13
 1..1
