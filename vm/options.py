@@ -13,7 +13,7 @@ from vm.paths import PATCHES_DIR, REPO_ROOT
 DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v1"
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
 # kconfigs/<name>.config merged into every kernel, before any --kconfig.
-DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace")
+DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace", "audit")
 
 
 def fragments_with(extra: Iterable[str]) -> tuple[str, ...]:

@@ -18,6 +18,7 @@
  *                 argc argv.I.len argv.I envc envp.I.len envp.I
  *                   (the text only when its length is at most 256)
  *                 tag            $ST_TAG, or "(unset)"
+ *                 stack          permissions of the [stack] mapping (rw-p)
  *                 blocked ignored  signal masks, bit (sig - 1), from the
  *                   kernel's own sigprocmask and sigaction
  *                 end=1          the report is complete
@@ -130,12 +131,30 @@ static void fds(void)
 	}
 }
 
+/* The permissions of the main stack's mapping, from /proc/self/maps. */
+static void stack_perms(char *perms, size_t size)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	snprintf(perms, size, "?");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "[stack]")) {
+			sscanf(line, "%*s %15s", perms);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 static int report(int argc, char **argv, char **envp)
 {
 	const char *execfn = (const char *)getauxval(AT_EXECFN);
 	const char *tag = getenv("ST_TAG");
 	unsigned long long blocked = 0, ignored = 0;
-	char comm[17] = "", path[PATH_MAX];
+	char comm[17] = "", path[PATH_MAX], perms[16];
 	struct stat st;
 	int i, envc = 0;
 	ssize_t n;
@@ -161,6 +180,8 @@ static int report(int argc, char **argv, char **envp)
 	out("envc=%d\n", envc);
 	vec("envp", envc, envp);
 	out("tag=%s\n", tag ? tag : "(unset)");
+	stack_perms(perms, sizeof(perms));
+	out("stack=%s\n", perms);
 
 	syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &blocked, 8);
 	out("blocked=0x%016llx\n", blocked);

@@ -6,9 +6,14 @@
  * that are not regular files, scripts and non-ELF files, memfd execfds, and
  * what the child sees of itself (comm, /proc/self/exe, AT_EXECFN, argv[0]).
  */
+#include <elf.h>
 #include <sys/prctl.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/xattr.h>
+#include <linux/capability.h>
+#include <linux/posix_acl.h>
+#include <linux/posix_acl_xattr.h>
 
 #include "common.h"
 
@@ -215,6 +220,166 @@ TEST_F(stale, unlink)
 	ASSERT_NE(NULL, st_kv(report.buf, "exe_ino"));
 	ASSERT_EQ((unsigned long long)self->ino,
 		  strtoull(st_kv(report.buf, "exe_ino"), NULL, 10));
+}
+
+/* ------------------------------------------------------------------ */
+/* The key and the link count: ctime moves with both                   */
+
+/*
+ * Spec 1.1: a ctime change that only comes with a link-count change is
+ * not a change; any other change is ESTALE, also when it comes together
+ * with a link or an unlink, where ctime cannot tell them apart. Variants:
+ * origin x what happens to the link count at the same time. For "unlink"
+ * the file has a second name before the template exists, and that name
+ * goes: a path-created template keeps a valid path.
+ */
+enum link_op { LINK_NONE, LINK_ADD, LINK_DROP };
+
+#define PROBE_LINK	ST_SCRATCH "/probe.link"
+
+FIXTURE(key) {
+	int tfd;
+};
+
+FIXTURE_VARIANT(key) {
+	bool by_fd;
+	enum link_op link_op;
+};
+
+#define KEY_VARIANT(name, fd, op)					\
+	FIXTURE_VARIANT_ADD(key, name) {				\
+		.by_fd = fd, .link_op = op,				\
+	}
+KEY_VARIANT(path, false, LINK_NONE);
+KEY_VARIANT(path_link, false, LINK_ADD);
+KEY_VARIANT(path_unlink, false, LINK_DROP);
+KEY_VARIANT(execfd, true, LINK_NONE);
+KEY_VARIANT(execfd_link, true, LINK_ADD);
+KEY_VARIANT(execfd_unlink, true, LINK_DROP);
+
+FIXTURE_SETUP(key)
+{
+	self->tfd = -1;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	if (variant->link_op == LINK_DROP)
+		ASSERT_EQ(0, link(PROBE, PROBE_LINK));
+	self->tfd = create_from(variant->by_fd, PROBE);
+	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(self->tfd, exit0));
+	/*
+	 * ctime has a clock tick's granularity: let one pass, so that a
+	 * change below moves ctime for sure and only the rule decides.
+	 */
+	usleep(20000);
+}
+
+FIXTURE_TEARDOWN(key)
+{
+	if (self->tfd >= 0)
+		close(self->tfd);
+}
+
+/* What happens to the link count, with the change or alone. */
+static void link_op(struct __test_metadata *_metadata,
+		    const FIXTURE_VARIANT(key) *variant)
+{
+	if (variant->link_op == LINK_ADD)
+		ASSERT_EQ(0, link(PROBE, PROBE_LINK));
+	if (variant->link_op == LINK_DROP)
+		ASSERT_EQ(0, unlink(PROBE_LINK));
+}
+
+/* setxattr() that the file system may not offer: a skip, not a pass. */
+#define SETXATTR(name, value, len)					\
+	do {								\
+		if (setxattr(PROBE, name, value, len, 0) && errno == EOPNOTSUPP) \
+			SKIP(return, "no %s on tmpfs (CONFIG_TMPFS_XATTR, _POSIX_ACL)", name); \
+		ASSERT_EQ(0, setxattr(PROBE, name, value, len, 0))	\
+			TH_LOG("setxattr %s: %m", name);		\
+	} while (0)
+
+TEST_F(key, link_count_alone_runs)
+{
+	/* spec: spawn_template_create(): identity key: a ctime change that comes only with a link-count change is not a change */
+	link_op(_metadata, variant);
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(self->tfd, exit0))
+		TH_LOG("spawn after a link-count change alone: %m");
+}
+
+TEST_F(key, user_xattr)
+{
+	/* spec: spawn_template_create(): identity key: a setxattr() is a change (ESTALE), also with a link or unlink */
+	SETXATTR("user.st", "1", 1);
+	link_op(_metadata, variant);
+	assert_stale(_metadata, self->tfd);
+}
+
+TEST_F(key, acl)
+{
+	/* spec: spawn_template_create(): identity key: an ACL is a change (ESTALE), also with a link or unlink */
+	struct {
+		struct posix_acl_xattr_header h;
+		struct posix_acl_xattr_entry e[5];
+	} acl = {
+		.h = { .a_version = POSIX_ACL_XATTR_VERSION },
+		/* Mode bits stay 0755: the mask is r-x like the group's. */
+		.e = {
+			{ ACL_USER_OBJ, 7, ACL_UNDEFINED_ID },
+			{ ACL_USER, 5, ST_NOBODY },
+			{ ACL_GROUP_OBJ, 5, ACL_UNDEFINED_ID },
+			{ ACL_MASK, 5, ACL_UNDEFINED_ID },
+			{ ACL_OTHER, 5, ACL_UNDEFINED_ID },
+		},
+	};
+	struct stat before, after;
+
+	ASSERT_EQ(0, stat(PROBE, &before));
+	SETXATTR("system.posix_acl_access", &acl, sizeof(acl));
+	ASSERT_EQ(0, stat(PROBE, &after));
+	ASSERT_EQ(before.st_mode, after.st_mode) TH_LOG("the ACL moved the mode");
+	link_op(_metadata, variant);
+	assert_stale(_metadata, self->tfd);
+}
+
+TEST_F(key, setcap)
+{
+	/* spec: spawn_template_create(): identity key: setcap (security.capability) is a change (ESTALE), also with a link or unlink */
+	struct vfs_cap_data cap = {
+		.magic_etc = VFS_CAP_REVISION_2,
+		.data = { { .permitted = 1U << CAP_NET_RAW } },
+	};
+
+	SETXATTR("security.capability", &cap, XATTR_CAPS_SZ_2);
+	link_op(_metadata, variant);
+	assert_stale(_metadata, self->tfd);
+}
+
+TEST_F(key, mtime)
+{
+	/* spec: spawn_template_create(): identity key: a new mtime is a change (ESTALE), also with a link or unlink */
+	struct timespec ts[2] = { { 2000000, 0 }, { 2000000, 0 } };
+
+	ASSERT_EQ(0, utimensat(AT_FDCWD, PROBE, ts, 0));
+	link_op(_metadata, variant);
+	assert_stale(_metadata, self->tfd);
+}
+
+TEST_F(key, mode)
+{
+	/* spec: spawn_template_create(): identity key: a new mode is a change (ESTALE), also with a link or unlink */
+	ASSERT_EQ(0, chmod(PROBE, 0711));
+	link_op(_metadata, variant);
+	assert_stale(_metadata, self->tfd);
+}
+
+TEST_F(key, owner)
+{
+	/* spec: spawn_template_create(): identity key: a new owner is a change (ESTALE), also with a link or unlink */
+	ASSERT_EQ(0, chown(PROBE, 0, ST_NOBODY));
+	link_op(_metadata, variant);
+	assert_stale(_metadata, self->tfd);
 }
 
 TEST(rename_replace_path_estale)
@@ -617,6 +782,109 @@ static int probe_memfd(struct __test_metadata *_metadata)
 	}
 	close(in);
 	return mfd;
+}
+
+/*
+ * Spec 1.1: the write pin covers counted writers only; a memfd's own fd is
+ * not counted, so an unsealed memfd can change under its template. The
+ * new content is made from the probe by one bit: PF_X on PT_GNU_STACK,
+ * which gives the child an executable stack. The ELF header stays the
+ * same byte for byte, so only a loader that reads the program headers
+ * of the current content sees the change.
+ */
+static Elf64_Phdr *gnu_stack_of(char *elf)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)elf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(elf + eh->e_phoff);
+	int i;
+
+	for (i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_GNU_STACK)
+			return &ph[i];
+	return NULL;
+}
+
+TEST(memfd_unsealed_change_runs_new_headers_or_fails)
+{
+	/* spec: spawn_template_create(): a memfd template is only as stable as its seals: content replaced through a writable shared mapping either runs as the new program or fails cleanly, never with the old cached headers */
+	char path[64];
+	struct stat st;
+	Elf64_Phdr *ph;
+	const char *stack;
+	int mfd, ro, tfd, r;
+	char *map;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	mfd = probe_memfd(_metadata);
+	if (mfd == -2)
+		SKIP(return, "vm.memfd_noexec forbids executable memfds");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	tfd = spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, tfd) TH_LOG("create from a read-only memfd: %m");
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
+	ASSERT_STREQ("rw-p", st_kv_str(report.buf, "stack"));
+
+	/* The memfd's own fd is still writable: change the content. */
+	ASSERT_EQ(0, fstat(mfd, &st));
+	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("shared writable mapping: %m");
+	ph = gnu_stack_of(map);
+	ASSERT_NE(NULL, ph);
+	ph->p_flags |= PF_X;
+	ASSERT_EQ(0, munmap(map, st.st_size));
+
+	r = run_report(tfd, report_argv, noenv);
+	if (r == -1) {
+		ASSERT_EQ(ESTALE, report.err) TH_LOG("refused with %s",
+						     strerrorname_np(report.err));
+		goto out;
+	}
+	ASSERT_TRUE(WIFEXITED(r))
+		TH_LOG("the child died of signal %d: mapped with stale headers?",
+		       WTERMSIG(r));
+	if (r != ST_EXITED(0))
+		goto out;	/* a clean failure, an exit status */
+	stack = st_kv_str(report.buf, "stack");
+	ASSERT_STREQ("rwxp", stack)
+		TH_LOG("the child ran the new content with the old program headers (stack %s; the file now asks for an executable stack)",
+		       stack);
+out:
+	close(tfd);
+	close(ro);
+	close(mfd);
+}
+
+TEST(memfd_sealed_is_stable)
+{
+	/* spec: spawn_template_create(): a memfd sealed with F_SEAL_WRITE cannot change under its template */
+	char path[64];
+	struct stat st;
+	int mfd, ro, tfd;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	mfd = probe_memfd(_metadata);
+	if (mfd == -2)
+		SKIP(return, "vm.memfd_noexec forbids executable memfds");
+	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, ro);
+	tfd = spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, tfd) TH_LOG("create from a sealed memfd: %m");
+
+	ASSERT_EQ(0, fstat(mfd, &st));
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, st.st_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, mfd, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(-1, pwrite(mfd, "x", 1, 0));
+	ASSERT_EQ(EPERM, errno);
+	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
+	ASSERT_STREQ("rw-p", st_kv_str(report.buf, "stack"));
+	close(tfd);
+	close(ro);
+	close(mfd);
 }
 
 TEST(memfd_open_for_write_etxtbsy)
