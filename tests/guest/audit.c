@@ -34,7 +34,11 @@ FIXTURE(audit) {
 	__u32 seq;
 	int was_enabled;
 	int rule_added;
-	struct audit_rule_data *rule;
+	/* Inline: the parent's teardown sees only the fixture's own memory. */
+	union {
+		struct audit_rule_data rule;
+		char space[sizeof(struct audit_rule_data) + 32];
+	};
 	size_t rule_len;
 	char key[32];
 };
@@ -126,15 +130,12 @@ static void make_rule(FIXTURE_DATA(audit) *self)
 	static const int nrs[] = {
 		__NR_execve, __NR_execveat, __NR_spawn_template_spawn,
 	};
+	struct audit_rule_data *r = &self->rule;
 	size_t klen = strlen(self->key);
-	struct audit_rule_data *r;
 	unsigned int i;
 
+	memset(self->space, 0, sizeof(self->space));
 	self->rule_len = sizeof(*r) + klen;
-	r = calloc(1, self->rule_len);
-	self->rule = r;
-	if (!r)
-		return;
 	r->flags = AUDIT_FILTER_EXIT;
 	r->action = AUDIT_ALWAYS;
 	for (i = 0; i < ST_NELEM(nrs); i++)
@@ -175,11 +176,10 @@ FIXTURE_SETUP(audit)
 
 	snprintf(self->key, sizeof(self->key), "st_audit_%d", getpid());
 	make_rule(self);
-	ASSERT_NE(NULL, self->rule);
 	r = set_daemon(self, getpid(), 1);
 	ASSERT_EQ(0, r) TH_LOG("AUDIT_SET (become the daemon): %s",
 			       strerrorname_np(-r));
-	r = nl_request(self, AUDIT_ADD_RULE, self->rule, self->rule_len, NULL);
+	r = nl_request(self, AUDIT_ADD_RULE, &self->rule, self->rule_len, NULL);
 	if (r == -EINVAL)
 		SKIP(return, "syscall rules refused: no CONFIG_AUDITSYSCALL?");
 	ASSERT_EQ(0, r) TH_LOG("AUDIT_ADD_RULE: %s", strerrorname_np(-r));
@@ -203,7 +203,7 @@ FIXTURE_TEARDOWN_PARENT(audit)
 		TH_LOG("cannot remove the audit rule: %m");
 		return;
 	}
-	EXPECT_EQ(0, nl_request(self, AUDIT_DEL_RULE, self->rule,
+	EXPECT_EQ(0, nl_request(self, AUDIT_DEL_RULE, &self->rule,
 				self->rule_len, NULL));
 	if (!self->was_enabled) {
 		struct audit_status s = {

@@ -761,17 +761,20 @@ TEST(garbage_enoexec)
 /* ------------------------------------------------------------------ */
 /* memfd as execfd                                                     */
 
-/* An executable memfd holding a copy of the probe, open read-write. */
-static int probe_memfd(struct __test_metadata *_metadata)
+/*
+ * An executable memfd holding a copy of the probe, open read-write;
+ * @flags: more memfd_create() flags (MFD_ALLOW_SEALING).
+ */
+static int probe_memfd(struct __test_metadata *_metadata, unsigned int flags)
 {
 	char buf[65536];
 	int mfd, in;
 	ssize_t n;
 
 	ASSERT_LE(0, st_helper_dirfd());
-	mfd = memfd_create(PROBE_NAME, MFD_CLOEXEC | MFD_EXEC);
+	mfd = memfd_create(PROBE_NAME, MFD_CLOEXEC | MFD_EXEC | flags);
 	if (mfd < 0 && errno == EINVAL)	/* kernel before MFD_EXEC */
-		mfd = memfd_create(PROBE_NAME, MFD_CLOEXEC);
+		mfd = memfd_create(PROBE_NAME, MFD_CLOEXEC | flags);
 	if (mfd < 0 && errno == EACCES)
 		return -2;	/* vm.memfd_noexec forbids executable memfds */
 	ASSERT_LE(0, mfd) TH_LOG("memfd_create: %m");
@@ -815,7 +818,7 @@ TEST(memfd_unsealed_change_runs_new_headers_or_fails)
 	char *map;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	mfd = probe_memfd(_metadata);
+	mfd = probe_memfd(_metadata, 0);
 	if (mfd == -2)
 		SKIP(return, "vm.memfd_noexec forbids executable memfds");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
@@ -864,7 +867,7 @@ TEST(memfd_sealed_is_stable)
 	int mfd, ro, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	mfd = probe_memfd(_metadata);
+	mfd = probe_memfd(_metadata, MFD_ALLOW_SEALING);
 	if (mfd == -2)
 		SKIP(return, "vm.memfd_noexec forbids executable memfds");
 	ASSERT_EQ(0, fcntl(mfd, F_ADD_SEALS, F_SEAL_WRITE));
@@ -893,7 +896,7 @@ TEST(memfd_open_for_write_etxtbsy)
 	int mfd, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	mfd = probe_memfd(_metadata);
+	mfd = probe_memfd(_metadata, 0);
 	if (mfd == -2)
 		SKIP(return, "vm.memfd_noexec forbids executable memfds");
 
@@ -918,7 +921,7 @@ TEST(memfd_readonly_reopen_execfd_pinned)
 	int mfd, ro, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	mfd = probe_memfd(_metadata);
+	mfd = probe_memfd(_metadata, 0);
 	if (mfd == -2)
 		SKIP(return, "vm.memfd_noexec forbids executable memfds");
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
