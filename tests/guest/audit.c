@@ -387,7 +387,7 @@ TEST_F(audit, spawn_leaves_the_trail_of_execveat)
 	es = event_of(ev, n, spawned);
 	ASSERT_NE(NULL, ex) TH_LOG("no audit event for the execveat() child %d: the rule or the reader is broken (%d events)",
 				   forked, n);
-	ASSERT_NE(NULL, es) TH_LOG("no audit event for the spawned child %d: its exec is hidden from the audit log (%d events; execveat's:\n%s)",
+	ASSERT_NE(NULL, es) TH_LOG("spec 1.1: a spawn leaves the audit trail of execveat(): no audit event for the spawned child %d, its exec is hidden from the audit log (%d events; execveat's:\n%s)",
 				   spawned, n, ex->text);
 
 	for (i = 0; i < (int)ST_NELEM(sys_fields); i++) {
