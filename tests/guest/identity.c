@@ -982,6 +982,118 @@ TEST(memfd_readonly_reopen_execfd_pinned)
 	close(ro);
 }
 
+TEST(create_while_mapped_shared_writable_etxtbsy)
+{
+	/* spec: spawn_template_create(): the write pin covers writable shared mappings made through a writable open: ETXTBSY while one exists */
+	struct stat st;
+	int w, r, tfd;
+	void *map;
+
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	w = open(PROBE, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, w);
+	ASSERT_EQ(0, fstat(w, &st));
+	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, w, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	/* The mapping alone keeps the file open for writing. */
+	ASSERT_EQ(0, close(w));
+	r = open(PROBE, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(-1, spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(ETXTBSY, errno);
+	ASSERT_EQ(-1, spawn_template_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(ETXTBSY, errno);
+	ASSERT_EQ(0, munmap(map, st.st_size));
+	tfd = spawn_template_create_fd(r, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, tfd) TH_LOG("create after the mapping went: %m");
+	close(tfd);
+	close(r);
+}
+
+/* ------------------------------------------------------------------ */
+/* A binfmt_misc target is not an ELF executable                        */
+
+#define BINFMT_DIR	"/proc/sys/fs/binfmt_misc"
+#define TARGET		ST_SCRATCH "/target"
+
+FIXTURE(binfmt) {
+	char name[32];
+	int registered;
+};
+
+/* binfmt_misc where this process can see it; 0 or -1. */
+static int binfmt_mounted(void)
+{
+	if (!access(BINFMT_DIR "/register", F_OK))
+		return 0;
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	return mount("binfmt_misc", BINFMT_DIR, "binfmt_misc", 0, NULL);
+}
+
+FIXTURE_SETUP(binfmt)
+{
+	static const char magic[] = "\x7fSTT binfmt_misc target\n";
+	char rule[PATH_MAX + 64];
+	const char *interp;
+
+	self->registered = 0;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	ASSERT_LE(0, st_helper_dirfd());
+	interp = st_helper("helper_probe");
+	ASSERT_NE(NULL, interp);
+	if (binfmt_mounted())
+		SKIP(return, "no binfmt_misc (CONFIG_BINFMT_MISC): %s",
+		     strerrorname_np(errno));
+	snprintf(self->name, sizeof(self->name), "st_target_%d", getpid());
+	/* A magic of 4 bytes that no binary format knows; the probe runs it. */
+	snprintf(rule, sizeof(rule), ":%s:M::\\x7fSTT::%s:", self->name, interp);
+	ASSERT_EQ(0, st_write_str(BINFMT_DIR "/register", rule));
+	self->registered = 1;
+	st_scratch(_metadata, 0);
+	st_write_file(_metadata, TARGET, magic, sizeof(magic) - 1, 0755);
+}
+
+/*
+ * In the parent, after a failed ASSERT too: the format is global. The
+ * check may have mounted binfmt_misc where only it could see it.
+ */
+FIXTURE_TEARDOWN_PARENT(binfmt)
+{
+	char path[PATH_MAX];
+
+	if (!self->registered)
+		return;
+	snprintf(path, sizeof(path), BINFMT_DIR "/%s", self->name);
+	if (binfmt_mounted() || st_write_str(path, "-1"))
+		TH_LOG("cannot remove binfmt_misc format %s", self->name);
+}
+
+TEST_F(binfmt, target_enoexec)
+{
+	/* spec: spawn_template_create(): only ELF executables can be templated: a binfmt_misc target is ENOEXEC (execve() runs it) */
+	static char *const argv[] = { "target", NULL };
+	struct st_out *o = &report;
+	int fd;
+
+	/* execve() runs it, through the probe as its interpreter. */
+	ASSERT_LT(0, st_run_execve(TARGET, argv, noenv, o));
+	ASSERT_TRUE(WIFEXITED(o->status));
+	ASSERT_NE(ST_EXITED(126), o->status) TH_LOG("execve() refused the target");
+	ASSERT_NE(ST_EXITED(127), o->status) TH_LOG("execve() refused the target");
+
+	ASSERT_EQ(-1, spawn_template_create_path(TARGET, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(ENOEXEC, errno);
+	fd = open(TARGET, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(-1, spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(ENOEXEC, errno);
+	close(fd);
+}
+
 /* ------------------------------------------------------------------ */
 /* What the child sees of itself                                        */
 
