@@ -9,9 +9,9 @@
  * Records of one event share its serial; an event ends with AUDIT_EOE.
  * For the spawned child and for the execveat() child it looks for the
  * event whose SYSCALL record has the child's pid, then compares:
- *   SYSCALL  success=yes, ppid = the check, exe = the file, comm
- *   EXECVE   argc and every argument
- *   PATH     the item for the file: inode, dev, mode, ouid, ogid
+ *   SYSCALL  success (yes), ppid (the check), exe, comm, uid, auid
+ *   EXECVE   the whole record: argc and every argument
+ *   PATH     the item for the file: inode, dev, mode, ouid, ogid, nametype
  * They differ, by design, in syscall= and a0..a3 (another system call),
  * exit= (the spawn's child returns from nothing; 0 either way), pid=, and
  * the PATH item's name= (execveat(fd, "") looks up an empty name; the
@@ -57,7 +57,8 @@ static int nl_send(int sock, __u16 type, __u32 seq, const void *data,
 	nh->nlmsg_type = type;
 	nh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nh->nlmsg_seq = seq;
-	memcpy(NLMSG_DATA(nh), data, len);
+	if (len)
+		memcpy(NLMSG_DATA(nh), data, len);
 	if (sendto(sock, buf, nh->nlmsg_len, 0, (struct sockaddr *)&to,
 		   sizeof(to)) < 0)
 		return -errno;
