@@ -833,57 +833,89 @@ static Elf64_Phdr *gnu_stack_of(char *elf)
 	return NULL;
 }
 
-TEST(memfd_unsealed_change_runs_new_headers_or_fails)
-{
-	/* spec: spawn_template_create(): a memfd template is only as stable as its seals: content replaced through a writable shared mapping either runs as the new program or fails cleanly, never with the old cached headers */
-	char path[64];
-	struct stat st;
-	Elf64_Phdr *ph;
-	const char *stack;
-	int mfd, ro, tfd, r;
-	char *map;
+/*
+ * A template of an executable memfd, then its program headers changed
+ * through a shared writable mapping of the memfd's own fd; the variant
+ * seals the memfd against writes after the change, before the spawn.
+ */
+FIXTURE(memfd_change) {
+	int mfd, ro, tfd;
+};
 
+FIXTURE_VARIANT(memfd_change) {
+	bool seal_after;
+};
+
+FIXTURE_VARIANT_ADD(memfd_change, unsealed) {
+	.seal_after = false,
+};
+
+FIXTURE_VARIANT_ADD(memfd_change, sealed_after_the_change) {
+	.seal_after = true,
+};
+
+FIXTURE_SETUP(memfd_change)
+{
+	char path[64];
+
+	self->mfd = self->ro = self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	mfd = probe_memfd(_metadata, 0);
-	if (mfd == -2)
+	self->mfd = probe_memfd(_metadata, MFD_ALLOW_SEALING);
+	if (self->mfd == -2)
 		SKIP(return, "vm.memfd_noexec forbids executable memfds");
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
-	ro = open(path, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, ro);
-	tfd = spawn_template_create_fd(ro, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, tfd) TH_LOG("create from a read-only memfd: %m");
-	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv))
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->mfd);
+	self->ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ro);
+	self->tfd = spawn_template_create_fd(self->ro,
+					     SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, self->tfd) TH_LOG("create from a read-only memfd: %m");
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, report_argv, noenv))
 		TH_LOG("spawn: %s", strerrorname_np(report.err));
 	ASSERT_STREQ("rw-p", st_kv_str(report.buf, "stack"));
+}
+
+FIXTURE_TEARDOWN(memfd_change)
+{
+	if (self->tfd >= 0)
+		close(self->tfd);
+}
+
+TEST_F(memfd_change, runs_new_headers_or_fails)
+{
+	/* spec: spawn_template_create(): a memfd template is only as stable as its seals: content replaced through a writable shared mapping either runs as the new program or fails cleanly, never with the old cached headers (a seal added later changes nothing) */
+	const char *stack;
+	struct stat st;
+	Elf64_Phdr *ph;
+	char *map;
+	int r;
 
 	/* The memfd's own fd is still writable: change the content. */
-	ASSERT_EQ(0, fstat(mfd, &st));
-	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_EQ(0, fstat(self->mfd, &st));
+	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->mfd, 0);
 	ASSERT_NE(MAP_FAILED, map) TH_LOG("shared writable mapping: %m");
 	ph = gnu_stack_of(map);
 	ASSERT_NE(NULL, ph);
 	ph->p_flags |= PF_X;
 	ASSERT_EQ(0, munmap(map, st.st_size));
+	if (variant->seal_after)
+		ASSERT_EQ(0, fcntl(self->mfd, F_ADD_SEALS, F_SEAL_WRITE));
 
-	r = run_report(tfd, report_argv, noenv);
+	r = run_report(self->tfd, report_argv, noenv);
 	if (r == -1) {
 		ASSERT_EQ(ESTALE, report.err) TH_LOG("refused with %s",
 						     strerrorname_np(report.err));
-		goto out;
+		return;
 	}
 	ASSERT_TRUE(WIFEXITED(r))
 		TH_LOG("the child died of signal %d: mapped with stale headers?",
 		       WTERMSIG(r));
 	if (r != ST_EXITED(0))
-		goto out;	/* a clean failure, an exit status */
+		return;	/* a clean failure, an exit status */
 	stack = st_kv_str(report.buf, "stack");
 	ASSERT_STREQ("rwxp", stack)
 		TH_LOG("spec 1.1: a memfd template is only as stable as its seals, never old headers on new content: the child ran the new content with the old program headers (stack %s; the file now asks for an executable stack)",
 		       stack);
-out:
-	close(tfd);
-	close(ro);
-	close(mfd);
 }
 
 TEST(memfd_sealed_is_stable)
