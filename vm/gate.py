@@ -152,13 +152,13 @@ def gate(args: argparse.Namespace) -> GateResult:
     baseline = Baseline(args.baseline) if args.baseline else None
     cache = Cache.default()
     fragments = fragments_with(args.kconfig)
-    run_dir = new_run_dir(args.results_dir, prefix="gate-")
-    log(f"results: {run_dir}")
     started = time.monotonic()
     with locked(cache, log):
         src = source.resolve(args.kernel_tree, cache, log)
         kernel = f"{src.version} from {src.origin}"
         _check_bases(full, baseline, kernel)
+        run_dir = new_run_dir(args.results_dir, prefix="gate-")
+        log(f"results: {run_dir}")
         result = GateResult(series=full.title, series_key=full.key, kernel=kernel,
                             fragments=list(fragments), baseline=args.baseline or "")
         result.rows = patch_rows(full, args.kernel_tree, fragments, cache, run_dir, log)
