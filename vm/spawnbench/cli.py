@@ -85,7 +85,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except ValueError as e:
         log(str(e))
         return ExitStatus.USAGE
-    c = compare.compare(a, b, args.threshold)
+    c = compare.compare(a, b, args.threshold, args.flag_on)
     out_dir = args.output or (DEFAULT_RESULTS_DIR / time.strftime("compare-%Y%m%d-%H%M%S"))
     out_dir.mkdir(parents=True, exist_ok=True)
     md = compare.to_markdown(c, str(args.a), str(args.b))
@@ -162,6 +162,11 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--threshold", type=float, default=compare.DEFAULT_THRESHOLD,
                    help="flag a slowdown when B/A's interval lies wholly above "
                    "1 + this (default: %(default)s)")
+    c.add_argument("--flag-on", choices=(compare.ABSOLUTE, compare.NORMALIZED),
+                   default=compare.ABSOLUTE,
+                   help="flag on B/A of the medians (absolute), or of each method's "
+                   "ratio to posix_spawn (normalized: the runs' drift divided out) "
+                   "(default: %(default)s)")
     c.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
                    help="default: results/compare-<time>/")
     c.add_argument("--no-plots", action="store_true")

@@ -18,6 +18,7 @@ and ratios of medians with a bootstrap interval.
 Pure Python (no numpy): the unit tests run without the plotting stack.
 """
 
+import functools
 import math
 import random
 import statistics
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 LEVEL = 0.95
-BOOTSTRAP_DRAWS = 4000
+BOOTSTRAP_DRAWS = 2000  # 50 draws beyond each 2.5% quantile
 MIN_SAMPLES = 6  # fewer: no order-statistic interval reaches 95%
 
 NO_DIFFERENCE = "no measurable difference"
@@ -107,6 +108,14 @@ def bootstrap_medians(samples: Sequence[float], draws: int,
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _bootstrap(samples: tuple[float, ...], draws: int, salt: int) -> tuple[float, ...]:
+    """bootstrap_medians, seeded by the samples and a salt, kept: a sample
+    (posix_spawn's, for one) takes part in many ratios. Different salts keep
+    the two sides of a ratio independent even when their samples are equal."""
+    return tuple(bootstrap_medians(samples, draws, random.Random(hash((samples, salt)))))
+
+
 def _quantile(sorted_values: Sequence[float], q: float) -> float:
     """Linear-interpolated quantile of sorted values."""
     pos = q * (len(sorted_values) - 1)
@@ -121,14 +130,31 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float],
     """Percentile bootstrap interval of median(numerator) / median(denominator)."""
     if not numerator or not denominator:
         raise ValueError("a ratio needs samples on both sides")
-    rng = random.Random(seed)
-    top = bootstrap_medians(numerator, draws, rng)
-    bottom = bootstrap_medians(denominator, draws, rng)
+    top = _bootstrap(tuple(numerator), draws, 4 * seed + 1)
+    bottom = _bootstrap(tuple(denominator), draws, 4 * seed + 2)
     ratios = sorted(t / b for t, b in zip(top, bottom, strict=True) if b > 0)
     if not ratios:
         raise ValueError("the denominator's medians are all zero")
     alpha = 1.0 - level
     return Interval(_quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2))
+
+
+def normalized_ratio(b: Sequence[float], b_ref: Sequence[float], a: Sequence[float],
+                     a_ref: Sequence[float], level: float = LEVEL,
+                     draws: int = BOOTSTRAP_DRAWS, seed: int = 0) -> "Ratio":
+    """(median(b) / median(b_ref)) / (median(a) / median(a_ref)) with its
+    percentile bootstrap interval: B over A with each run's drift (a slower
+    machine, another load) divided out by a reference method of the same run."""
+    value = ((float(statistics.median(b)) / float(statistics.median(b_ref)))
+             / (float(statistics.median(a)) / float(statistics.median(a_ref))))
+    draws_of = [_bootstrap(tuple(x), draws, 4 * seed + salt)
+                for salt, x in enumerate((b, b_ref, a, a_ref), 1)]
+    ratios = sorted((mb / mbr) / (ma / mar) for mb, mbr, ma, mar in zip(*draws_of, strict=True)
+                    if mbr > 0 and ma > 0 and mar > 0)
+    if not ratios:
+        raise ValueError("medians of zero")
+    alpha = 1.0 - level
+    return Ratio(value, Interval(_quantile(ratios, alpha / 2), _quantile(ratios, 1 - alpha / 2)))
 
 
 def verdict(ci: Interval) -> str:
@@ -176,7 +202,7 @@ class Ratio:
 
 
 def ratio(numerator: Sequence[float], denominator: Sequence[float],
-          level: float = LEVEL, seed: int = 0) -> Ratio:
+          level: float = LEVEL, seed: int = 0, draws: int = BOOTSTRAP_DRAWS) -> Ratio:
     """median(numerator) / median(denominator) with its bootstrap interval."""
     value = float(statistics.median(numerator)) / float(statistics.median(denominator))
-    return Ratio(value, ratio_ci(numerator, denominator, level, seed=seed))
+    return Ratio(value, ratio_ci(numerator, denominator, level, draws, seed))
