@@ -92,15 +92,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     (out_dir / "compare.md").write_text(md)
     (out_dir / "compare.json").write_text(
         data.dumps(compare.to_json(c, str(args.a), str(args.b))))
+    written = [out_dir / "compare.md", out_dir / "compare.json"]
     if not args.no_plots:
         try:
-            plots.plot_comparison(compare.rows_for_plot(c), c.sweeps, c.threshold,
-                                  f"B / A: {b.environment.get('series', '-')} over "
-                                  f"{a.environment.get('series', '-')}", out_dir)
+            written += plots.plot_comparison(
+                compare.rows_for_plot(c), c.sweeps, c.threshold,
+                f"B / A: {b.environment.get('series', '-')} over "
+                f"{a.environment.get('series', '-')}", out_dir)
         except RuntimeError as e:
             log(f"no plot: {e}")
     sys.stdout.write(md)
-    log(f"wrote {out_dir}/compare.{{md,json,png,svg}}")
+    for path in written:
+        log(f"wrote {path}")
     if c.slowdowns:
         log(f"{len(c.slowdowns)} slowdown(s) beyond {100 * c.threshold:.1f}%")
         return ExitStatus.FAILED
@@ -118,7 +121,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     written[0].write_text(table.to_markdown(run))
     if not args.no_plots:
-        written += plots.plot_run(run, out_dir)
+        try:
+            written += plots.plot_run(run, out_dir)
+        except RuntimeError as e:
+            log(f"no plots: {e}")
     for path in written:
         log(f"wrote {path}")
     return ExitStatus.OK

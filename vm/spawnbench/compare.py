@@ -149,8 +149,8 @@ def _cells(r: Row, c: "Comparison") -> tuple[str, str]:
 def to_markdown(c: Comparison, name_a: str, name_b: str) -> str:
     lines = ["# Spawn benchmark comparison: B / A",
              "",
-             f"- A: {name_a} ({c.a.environment.get('series', '-')})",
-             f"- B: {name_b} ({c.b.environment.get('series', '-')})",
+             f"- A: {name_a}: {c.a.environment.get('series', '-')}",
+             f"- B: {name_b}: {c.b.environment.get('series', '-')}",
              f"- threshold: a slowdown is flagged when the 95% interval of the "
              f"{c.flag_on} B/A lies wholly above {1 + c.threshold:.3f}",
              f"- slowdowns flagged: {len(c.slowdowns)}"]
