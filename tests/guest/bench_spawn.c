@@ -528,11 +528,11 @@ static void default_exe(struct bench *b)
 		die("readlink /proc/self/exe");
 	b->exe[n] = '\0';
 	slash = strrchr(b->exe, '/');
-	if (!slash || (size_t)(slash - b->exe) + sizeof("/bench_true") > sizeof(b->exe)) {
+	if (!slash || snprintf(slash + 1, sizeof(b->exe) - (slash + 1 - b->exe), "%s",
+			       "bench_true") >= (int)(sizeof(b->exe) - (slash + 1 - b->exe))) {
 		errno = ENAMETOOLONG;
 		die(b->exe);
 	}
-	strcpy(slash + 1, "bench_true");
 }
 
 static long number(const char *arg, long min, long max)
@@ -607,21 +607,40 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "m:n:w:r:f:ia:A:t:x:")) != -1) {
 		switch (opt) {
-		case 'm': methods = optarg; break;
-		case 'n': b->samples = number(optarg, 1, 10000000); break;
-		case 'w': b->warmup = number(optarg, 0, 1000000); break;
-		case 'r': b->rss_mib = number(optarg, 0, 1 << 20); break;
-		case 'f': b->fds = number(optarg, 3, 1 << 20); break;
-		case 'i': b->inherit = true; break;
-		case 'a': b->nactions = number(optarg, 0, MAX_ACTIONS); break;
-		case 'A': b->argv_kib = number(optarg, 0, 1 << 20); break;
-		case 't': b->threads = number(optarg, 1, MAX_THREADS); break;
-		case 'x':
-			if (strlen(optarg) >= sizeof(b->exe) || optarg[0] != '/')
-				usage();
-			strcpy(b->exe, optarg);
+		case 'm':
+			methods = optarg;
 			break;
-		default: usage();
+		case 'n':
+			b->samples = number(optarg, 1, 10000000);
+			break;
+		case 'w':
+			b->warmup = number(optarg, 0, 1000000);
+			break;
+		case 'r':
+			b->rss_mib = number(optarg, 0, 1 << 20);
+			break;
+		case 'f':
+			b->fds = number(optarg, 3, 1 << 20);
+			break;
+		case 'i':
+			b->inherit = true;
+			break;
+		case 'a':
+			b->nactions = number(optarg, 0, MAX_ACTIONS);
+			break;
+		case 'A':
+			b->argv_kib = number(optarg, 0, 1 << 20);
+			break;
+		case 't':
+			b->threads = number(optarg, 1, MAX_THREADS);
+			break;
+		case 'x':
+			if (optarg[0] != '/' ||
+			    snprintf(b->exe, sizeof(b->exe), "%s", optarg) >= (int)sizeof(b->exe))
+				usage();
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind != argc)
