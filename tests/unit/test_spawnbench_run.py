@@ -189,3 +189,24 @@ def test_unknown_files_are_refused(tmp_path: Path) -> None:
     bad.write_text('{"format": "something-else"}')
     with pytest.raises(ValueError, match="not a spawn benchmark result"):
         data.read(bad)
+
+
+def test_a_whole_run_through_a_fake_guest() -> None:
+    from vm.spawnbench import session
+
+    guest = FakeGuest()
+    said: list[str] = []
+    settings = session.Settings(budget_s=100.0, methods=("posix_spawn", "vfork_execve"))
+    results = session.measure(guest, BINARY, points.default_sweeps(), settings,
+                              session.Clock(settings.budget_s), said.append)
+    assert len(results) == 15 and len(guest.commands) == 30
+    # Pilots first, each with the pilot's sizes, then every point once.
+    assert all(" -n 10 -w 2 " in c for c in guest.commands[:15])
+    assert all(" -w 3 " in c for c in guest.commands[15:])
+    assert all(" -m posix_spawn,vfork_execve" in c for c in guest.commands)
+    assert [r.point for r in results] == points.unique_points(points.default_sweeps())
+    assert any(m.startswith("point 15/15") for m in said)
+    run = data.RunResult({"accelerator": "tcg"}, settings.to_json(),
+                         list(points.default_sweeps()), results)
+    md = table.to_markdown(run)
+    assert md.count("| posix_spawn |") == sum(len(s.points) for s in run.sweeps)
