@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from vm.errors import HarnessError
+from vm.errors import BuildError, ConfigError, HarnessError, SeriesError
 from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
 from vm.results import new_run_dir
 from vm.spawnbench import compare, data, plan, plots, points, session, table
@@ -66,6 +66,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             run = session.run_on_host(sweeps, settings, log)
         else:
             run = session.run(options, sweeps, settings, run_dir, log)
+    except (BuildError, ConfigError, SeriesError) as e:
+        log(str(e))
+        return ExitStatus.REVISION_BROKEN
     except (HarnessError, RuntimeError, FileNotFoundError) as e:
         log(str(e))
         return ExitStatus.INFRASTRUCTURE
