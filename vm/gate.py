@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from vm import gate_guest, patchcheck, series, source
+from vm import gate_guest, patchcheck, preflight, series, source
 from vm.cache import Cache, locked
 from vm.checks import tree_digest
 from vm.errors import HarnessError, SeriesError
@@ -150,6 +150,9 @@ def gate(args: argparse.Namespace) -> GateResult:
     if not full.patches:
         raise UsageError("--series none: a gate needs a series with patches")
     baseline = Baseline(args.baseline) if args.baseline else None
+    # The guest runs come last: a missing tool must stop the gate before its builds.
+    preflight.require(preflight.BUILD_TOOLS, "gate a revision (build)")
+    preflight.require(preflight.GUEST_TOOLS, "gate a revision (guest runs)")
     cache = Cache.default()
     fragments = fragments_with(args.kconfig)
     started = time.monotonic()

@@ -51,6 +51,8 @@ def run(series_spec: str, kconfigs: list[str], kernel_tree: Path | None, results
         status = subprocess.run(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
     made = sorted(set(results.iterdir()) - before)
     junit = made[-1] / "junit.xml" if made else None
+    # 0 and 1 are verdicts on the checks; anything else (an infrastructure
+    # error, a usage error: vm/status.py) says nothing about the revision.
     if status not in (0, 1) or junit is None or not junit.is_file():
         tail = "\n  ".join(log.read_text(errors="replace").strip().splitlines()[-12:])
         raise HarnessError(f"guest run on {series_spec} ended with status {status} "
