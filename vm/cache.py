@@ -8,6 +8,7 @@
       src/<key>.build/guest-checks/<key>/   the compiled check programs, one
                                   folder per set of inputs
       ccache/                     ccache's store and the suite's ccache.conf
+      gate/<key>.json             a series' guest outcomes, a gate's baseline (vm/gate.py)
       bin/kcc-<digest>            the compiler wrapper (vm/kcc)
 
 Every path in the cache is named here; docs/caches.md says what each key is.

@@ -93,6 +93,21 @@ def _check_bases(full: series.Series, baseline: Baseline | None, kernel: str) ->
                          f"runs on {kernel}: not the same base kernel")
 
 
+def _stored_run(cache: Cache, base_commit: str, chosen: series.Series,
+                kconfigs: list[str]) -> Path:
+    """Where the guest outcomes of a series are kept: an identical run (same
+    source, series, fragments and guest check sources) is not run again."""
+    key = digest(base_commit, chosen.key, *fragments_with(kconfigs),
+                 tree_digest(GUEST_CHECKS_DIR))
+    return cache.root / "gate" / f"{key}.json"
+
+
+def _store(path: Path, outcomes: dict[str, Outcome], folder: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"run": str(folder), "outcomes": {
+        k: [o.status.value, o.seconds, o.message] for k, o in outcomes.items()}}))
+
+
 def _baseline_outcomes(baseline: Baseline, args: argparse.Namespace, cache: Cache,
                        base_commit: str, run_dir: Path) -> tuple[dict[str, Outcome], str]:
     if baseline.report is not None:
@@ -100,10 +115,7 @@ def _baseline_outcomes(baseline: Baseline, args: argparse.Namespace, cache: Cach
     if baseline.junit is not None:
         return read_junit(baseline.junit), str(baseline.junit.parent)
     assert baseline.series is not None
-    # An identical run (same source, series, config, checks) is not run again.
-    key = digest(base_commit, baseline.series.key, *fragments_with(args.kconfig),
-                 tree_digest(GUEST_CHECKS_DIR))
-    stored = cache.root / "gate" / f"{key}.json"
+    stored = _stored_run(cache, base_commit, baseline.series, args.kconfig)
     if stored.is_file():
         data = json.loads(stored.read_text())
         log(f"baseline: the guest run of {baseline.spec} from {data['run']} (cached)")
@@ -111,9 +123,7 @@ def _baseline_outcomes(baseline: Baseline, args: argparse.Namespace, cache: Cach
                 data["run"])
     outcomes, folder = gate_guest.run(baseline.spec, args.kconfig, args.kernel_tree,
                                       run_dir / "guest", None, run_dir / "baseline.log", log)
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    stored.write_text(json.dumps({"run": str(folder), "outcomes": {
-        k: [o.status.value, o.seconds, o.message] for k, o in outcomes.items()}}))
+    _store(stored, outcomes, folder)
     return outcomes, str(folder)
 
 
@@ -173,6 +183,8 @@ def gate(args: argparse.Namespace) -> GateResult:
         result.guest, folder = gate_guest.run(args.series, args.kconfig, args.kernel_tree,
                                               run_dir / "guest", None, run_dir / "guest.log", log)
         result.guest_run = str(folder)
+        # A later gate with this revision as its baseline takes it from here.
+        _store(_stored_run(cache, src.base, full, args.kconfig), result.guest, folder)
         result.seconds["guest"] = time.monotonic() - t
         failing = {c: o for c, o in result.guest.items() if o.status.failing}
         if failing and not args.no_bisect:
