@@ -69,15 +69,22 @@ def pytest_configure(config: pytest.Config) -> None:
         if reporter is None:
             return
         if capture is None:
-            reporter.write_line(f"[suite] {message}")
+            write_live(reporter, message)
             return
         # Builds and boots happen while pytest captures output: show them.
         with capture.global_and_fixture_disabled():
-            reporter.write_line(f"[suite] {message}")
+            write_live(reporter, message)
 
     suite = Suite(options_from(config), run_dir, progress)
     config.stash[SUITE_KEY] = suite
     config.pluginmanager.register(SuiteReporter(suite), "spawn-template-suite")
+
+
+def write_live(reporter: pytest.TerminalReporter, message: str) -> None:
+    # Flushed: through tox or CI stdout is a pipe, block-buffered, and a
+    # 20-minute build would otherwise show its progress only at the end.
+    reporter.write_line(f"[suite] {message}")
+    reporter.flush()
 
 
 class SuiteReporter:
