@@ -5,10 +5,18 @@ from pathlib import Path
 
 import pytest
 
-from vm import checks
-from vm.errors import HarnessError
+from vm import checks, usage
+from vm.cache import Cache
+from vm.errors import HarnessError, UsageError
 from vm.identity import StaleKernelError
-from vm.options import DEFAULT_FRAGMENTS, DEFAULT_RESULTS_DIR, DEFAULTS, Options, fragments_with
+from vm.options import (
+    DEFAULT_FRAGMENTS,
+    DEFAULT_RESULTS_DIR,
+    DEFAULT_SERIES,
+    DEFAULTS,
+    Options,
+    fragments_with,
+)
 from vm.paths import GUEST_CHECKS_DIR
 from vm.results import new_run_dir
 from vm.runner import Outcome, Verdict
@@ -22,8 +30,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kernel-tree", type=Path, default=None, metavar="PATH",
                     help="kernel tree to test instead of Debian's linux-source-6.12 "
                     "(never modified: copied or cloned into the cache)")
-    group.addoption("--series", default=DEFAULTS.series, metavar="DIR|MBOX|none",
-                    help="patch series to apply with git am (default: %(default)s)")
+    group.addoption("--series", default=None, metavar="DIR|MBOX|none",
+                    help="patch series to apply with git am (default: "
+                    f"{DEFAULT_SERIES}; with --no-build, the series of that build)")
     group.addoption("--kconfig", action="append", default=[], metavar="NAME|FILE",
                     help="extra config fragment, kconfigs/NAME.config or a file; "
                     f"repeatable (always: {', '.join(DEFAULT_FRAGMENTS)})")
@@ -59,6 +68,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "guest: needs the booted guest")
     if hasattr(config, "workerinput"):
         return
+    options = options_from(config)
+    try:
+        # Before collection, and before the run folder: one line, status 4.
+        usage.check(options, Cache.default())
+    except UsageError as e:
+        raise pytest.UsageError(str(e)) from None
     run_dir = new_run_dir(config.getoption("--results-dir"))
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
@@ -75,7 +90,7 @@ def pytest_configure(config: pytest.Config) -> None:
         with capture.global_and_fixture_disabled():
             write_live(reporter, message)
 
-    suite = Suite(options_from(config), run_dir, progress)
+    suite = Suite(options, run_dir, progress)
     config.stash[SUITE_KEY] = suite
     config.pluginmanager.register(SuiteReporter(suite), "spawn-template-suite")
 
@@ -95,7 +110,7 @@ class SuiteReporter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.suite.summary.record(area_of(report.nodeid), report.outcome, report.nodeid)
+            self.suite.summary.add(area_of(report.nodeid), report.outcome, report.nodeid)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         self.suite.finish()

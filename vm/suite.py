@@ -59,17 +59,16 @@ class Suite:
     def _prepare_kernel(self) -> build.Built:
         start = time.monotonic()
         opts = self.options
-        chosen = series.load(opts.series)
-        self.summary.series = (f"{chosen.title} ({len(chosen.patches)} patches)"
-                               if chosen.patches else "none")
-        request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
         if opts.no_build:
-            built = last_build(request, self.cache, self.progress)
+            built = last_build(opts.kernel_tree, self.cache, self.progress)
+            self.summary.how = "--no-build: the last build, as it is"
         else:
+            chosen = series.load(opts.series_spec)
+            request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
             built = build_kernel(request, self.cache, self.run_dir / "build.log", self.progress)
-        src = built.tree.source
-        self.summary.kernel = f"{src.version} from {src.origin}"
-        self.summary.build = built.identity
+            self.summary.how = "built by this run (or unchanged since the last)"
+        # What is reported is the record of the build that boots, never the options.
+        self.summary.set_build(built.record)
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
         return built
@@ -135,7 +134,7 @@ class Suite:
         session's tree): later boots must carry its identity."""
         self._built = built
         self._boot_failure = None
-        self.summary.build = built.identity
+        self.summary.set_build(built.record)
 
     def reboot(self) -> None:
         """Stop the guest: the next command boots the current build."""
