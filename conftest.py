@@ -1,11 +1,11 @@
 """pytest glue: options, the session's Suite, one item per check of each check program."""
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-from vm import checks, usage
+from vm import checks, routing, usage
 from vm.cache import Cache
 from vm.errors import HarnessError, UsageError
 from vm.identity import StaleKernelError
@@ -103,22 +103,41 @@ def write_live(reporter: pytest.TerminalReporter, message: str) -> None:
 
 
 class SuiteReporter:
-    """Counts outcomes per area, prints and saves the summary, stops the guest."""
+    """Counts outcomes per area, sets the run's exit status, prints and saves
+    the summary, stops the guest."""
 
     def __init__(self, suite: Suite):
         self.suite = suite
+        self.interrupted = False
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+            self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        # What made a test fail decides the exit status (vm/routing.py).
+        if report.failed and call.excinfo is not None:
+            self.suite.note(call.excinfo.value)
+        return report
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        status = routing.final(int(exitstatus), self.suite.causes, self.interrupted)
+        session.exitstatus = status
+        self.suite.finish(status)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
             self.suite.summary.add(area_of(report.nodeid), report.outcome, report.nodeid)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        self.suite.finish()
-        if not self.suite.summary.counts:
-            return
-        terminalreporter.write_sep("=", "spawn-template summary")
-        terminalreporter.write(self.suite.summary.to_markdown())
-        terminalreporter.write_line(f"results: {self.suite.run_dir}")
+        summary = self.suite.summary
+        if summary.counts or summary.exit_reason:
+            terminalreporter.write_sep("=", "spawn-template summary")
+            terminalreporter.write(summary.to_markdown())
+            terminalreporter.write_line(f"results: {self.suite.run_dir}")
 
 
 def area_of(nodeid: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vm.identity import BuildRecord
+from vm.status import ExitStatus
 
 
 def new_run_dir(results_root: Path) -> Path:
@@ -22,6 +23,15 @@ def new_run_dir(results_root: Path) -> Path:
     raise RuntimeError(f"cannot make a run folder under {results_root}")
 
 
+def status_name(status: int | None) -> str:
+    if status is None:
+        return "-"
+    try:
+        return ExitStatus(status).name.lower().replace("_", " ")
+    except ValueError:
+        return "unknown"
+
+
 @dataclass
 class Summary:
     """What a developer or CI wants to see at the end of a run."""
@@ -34,6 +44,8 @@ class Summary:
     accel: str = "-"
     how: str = "-"  # built by the run, --no-build or --prebuilt
     record: BuildRecord | None = None  # of the build that boots
+    exit_status: int | None = None  # vm/status.py
+    exit_reason: str = ""  # the first error behind it, if one
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     failures: list[str] = field(default_factory=list)
@@ -81,6 +93,9 @@ class Summary:
             "series": self.series,
             "accel": self.accel,
             "provenance": self.provenance(),
+            "exit_status": self.exit_status,
+            "exit_meaning": status_name(self.exit_status),
+            "exit_reason": self.exit_reason,
             "timings_s": {k: round(v, 1) for k, v in self.timings.items()},
             "areas": {a: dict(c) for a, c in sorted(self.counts.items())},
             "totals": dict(self.totals()),
@@ -108,6 +123,9 @@ class Summary:
         lines.append(f"| **total** | {t['passed']} | {t['failed']} | {t['skipped']} |")
         if self.failures:
             lines += ["", "Failed:"] + [f"- {f}" for f in self.failures]
+        if self.exit_status is not None:
+            lines += ["", f"Exit status {self.exit_status} ({status_name(self.exit_status)})"
+                      + (f": {self.exit_reason}" if self.exit_reason else "")]
         return "\n".join(lines) + "\n"
 
     def _provenance_lines(self) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, identity, series
+from vm import accel, build, checks, identity, routing, series
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
@@ -20,6 +20,7 @@ from vm.options import Options
 from vm.progress import Progress
 from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
+from vm.status import ExitStatus
 
 
 @dataclass
@@ -37,6 +38,14 @@ class Suite:
     _failure: HarnessError | None = None
     _boot_failure: HarnessError | None = None
     collect_error_shown: bool = False
+    # What went wrong, as exit statuses (vm/routing.py), and the first message of each.
+    causes: dict[ExitStatus, str] = field(default_factory=dict)
+
+    def note(self, error: BaseException) -> None:
+        """Remember what an error says about the run, for its exit status."""
+        lines = str(error).strip().splitlines()
+        self.causes.setdefault(routing.cause(error),
+                               f"{type(error).__name__}: {lines[0] if lines else ''}")
 
     def _timed(self, phase: str, start: float) -> None:
         self.summary.timings[phase] = self.summary.timings.get(phase, 0.0) + (
@@ -53,6 +62,7 @@ class Suite:
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
+                self.note(e)
                 raise
         return self._built
 
@@ -77,8 +87,12 @@ class Suite:
         if self._checks is None:
             built = self.kernel()
             # Under the lock: another run may be compiling into the same folder.
-            with locked(self.cache, self.progress):
-                self._checks = checks.compile_all(built, self.progress)
+            try:
+                with locked(self.cache, self.progress):
+                    self._checks = checks.compile_all(built, self.progress)
+            except HarnessError as e:
+                self.note(e)
+                raise
         return self._checks
 
     def guest(self) -> Guest:
@@ -98,6 +112,7 @@ class Suite:
             identity.verify_image(built.bzimage, built.identity)
         except identity.StaleKernelError as e:
             self._boot_failure = e
+            self.note(e)
             raise
         reboot = self._guest is not None
         self.progress(("guest: rebooting" if reboot else "guest: booting")
@@ -110,6 +125,7 @@ class Suite:
         except HarnessError as e:
             # A kernel that does not boot fails every guest test the same way.
             self._boot_failure = e
+            self.note(e)
             raise
         self._timed("boot", start)
         self._verify_booted(built)
@@ -125,6 +141,7 @@ class Suite:
         except HarnessError as e:
             self._guest.kill()
             self._boot_failure = e
+            self.note(e)
             raise
         self.summary.booted = identity.from_proc_version(result.output)
         self.summary.proc_version = result.output.strip()
@@ -182,9 +199,14 @@ class Suite:
         with open(self.run_dir / "dmesg.log", "a") as out:
             out.write(self._guest.full_kernel_log() + "\n")
 
-    def finish(self) -> None:
+    def finish(self, exit_status: int | None = None) -> None:
+        """Stop the guest; write the results folder's summary."""
         if self._guest is not None:
             self._guest.shutdown()
             self._save_kernel_log()
+        if exit_status is not None:
+            self.summary.exit_status = exit_status
+            self.summary.exit_reason = self.causes.get(ExitStatus(exit_status), "") if (
+                exit_status in ExitStatus._value2member_map_) else ""
         self.summary.write(self.run_dir)
 
