@@ -7,8 +7,10 @@ import pytest
 
 from vm import checks, routing, usage
 from vm.cache import Cache
+from vm.checkresults import CheckResult, status_of
 from vm.errors import HarnessError, UsageError
 from vm.identity import StaleKernelError
+from vm.ktap_out import KTAP_FILE
 from vm.options import (
     DEFAULT_FRAGMENTS,
     DEFAULT_RESULTS_DIR,
@@ -19,7 +21,7 @@ from vm.options import (
 )
 from vm.paths import GUEST_CHECKS_DIR
 from vm.results import new_run_dir
-from vm.runner import Outcome, Verdict
+from vm.runner import CheckFailed, Outcome, Verdict
 from vm.suite import Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
@@ -46,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="guest memory (default: %(default)s)")
     group.addoption("--guest-cpus", type=int, default=DEFAULTS.guest_cpus,
                     help="guest CPUs (default: %(default)s)")
+    group.addoption("--ktap", action="store_true",
+                    help="print the run's KTAP stream (results/<run-id>/results.ktap) at the end")
     group.addoption("--check-timeout", type=float, default=DEFAULTS.check_timeout, metavar="S",
                     help="seconds a guest check may take before the guest counts as hung")
 
@@ -115,9 +119,12 @@ class SuiteReporter:
             self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        error = call.excinfo.value if call.excinfo is not None else None
         # What made a test fail decides the exit status (vm/routing.py).
-        if report.failed and call.excinfo is not None:
-            self.suite.note(call.excinfo.value)
+        if report.failed and error is not None:
+            self.suite.note(error)
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.suite.results.append(check_result(item, report, error))
         return report
 
     def pytest_keyboard_interrupt(self) -> None:
@@ -138,6 +145,24 @@ class SuiteReporter:
             terminalreporter.write_sep("=", "spawn-template summary")
             terminalreporter.write(summary.to_markdown())
             terminalreporter.write_line(f"results: {self.suite.run_dir}")
+        if terminalreporter.config.getoption("--ktap"):
+            terminalreporter.write_sep("=", "KTAP")
+            terminalreporter.write((self.suite.run_dir / KTAP_FILE).read_text())
+
+
+def check_result(item: pytest.Item, report: pytest.TestReport,
+                 error: BaseException | None) -> CheckResult:
+    """The record KTAP and KCIDB are written from."""
+    if isinstance(item, GuestCheck):
+        program, test = item.path.stem, item.name
+    else:
+        program, test = area_of(item.nodeid), item.name
+    if report.skipped and isinstance(report.longrepr, tuple):
+        log = report.longrepr[2].removeprefix("Skipped: ")
+    else:
+        log = report.longreprtext if report.failed else ""
+    return CheckResult(program, test, status_of(report.outcome, error), report.duration, log,
+                       item.nodeid)
 
 
 def area_of(nodeid: str) -> str:
@@ -188,10 +213,6 @@ class CheckProgram(pytest.File):
             yield GuestCheck.from_parent(self, name=name, binary=binary)
 
 
-class GuestCheckFailed(Exception):
-    """A guest check failed; the message is the whole story."""
-
-
 class GuestCheck(pytest.Item):
     """One check: `program -r NAME` in the guest."""
 
@@ -206,7 +227,7 @@ class GuestCheck(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: object = None) -> str:
-        if isinstance(excinfo.value, (GuestCheckFailed, HarnessError)):
+        if isinstance(excinfo.value, (CheckFailed, HarnessError)):
             return str(excinfo.value)
         return str(super().repr_failure(excinfo))
 
@@ -219,4 +240,4 @@ def report(outcome: Outcome) -> None:
     if outcome.verdict is Verdict.SKIPPED:
         pytest.skip(outcome.message)
     if outcome.verdict is Verdict.FAILED:
-        raise GuestCheckFailed(outcome.message)
+        raise CheckFailed(outcome.message)

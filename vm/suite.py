@@ -4,6 +4,7 @@ Each step runs once, when first needed, and remembers its result, so that
 host-only runs never build a kernel and guest runs build and boot once.
 """
 
+import json
 import re
 import shutil
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, identity, routing, series
+from vm import accel, build, checkresults, checks, identity, kcidb, ktap_out, routing, series
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
@@ -40,6 +41,7 @@ class Suite:
     collect_error_shown: bool = False
     # What went wrong, as exit statuses (vm/routing.py), and the first message of each.
     causes: dict[ExitStatus, str] = field(default_factory=dict)
+    results: list[checkresults.CheckResult] = field(default_factory=list)
 
     def note(self, error: BaseException) -> None:
         """Remember what an error says about the run, for its exit status."""
@@ -209,4 +211,14 @@ class Suite:
             self.summary.exit_reason = self.causes.get(ExitStatus(exit_status), "") if (
                 exit_status in ExitStatus._value2member_map_) else ""
         self.summary.write(self.run_dir)
+        self.write_results()
+
+    def write_results(self) -> None:
+        """checks.json (what shards merge from), results.ktap, kcidb.json."""
+        checkresults.save(self.results, self.run_dir / checkresults.CHECKS_FILE)
+        (self.run_dir / ktap_out.KTAP_FILE).write_text(ktap_out.render(self.results))
+        record = self.summary.record
+        doc = kcidb.document(record, series.load(self.options.series_spec),
+                             self.summary.provenance(), self.results, self.causes)
+        (self.run_dir / kcidb.KCIDB_FILE).write_text(json.dumps(doc, indent=1) + "\n")
 
