@@ -196,39 +196,46 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class CheckProgram(pytest.File):
-    """A check program (kselftest_harness); its checks come from `-l`."""
+    """A check program (kselftest_harness); its checks come from `-l` of a
+    binary built only to be listed (vm/listing.py): collecting builds no kernel."""
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[SUITE_KEY]
         try:
-            binary = suite.check_programs().binary(self.path)
-            names = checks.list_checks(binary)
+            names = checks.list_checks(suite.listing_programs().binary(self.path))
         except HarnessError as e:
-            # Every guest program shares the kernel: say why once, in full.
+            # Every guest program is listed the same way: say why once, in full.
             first = suite.collect_error_shown is False
             suite.collect_error_shown = True
             raise self.CollectError(str(e) if first else
                                     f"not collected: {type(e).__name__} (see above)") from None
         for name in names:
-            yield GuestCheck.from_parent(self, name=name, binary=binary)
+            yield GuestCheck.from_parent(self, name=name)
 
 
 class GuestCheck(pytest.Item):
-    """One check: `program -r NAME` in the guest."""
+    """One check: `program -r NAME` in the guest, the program compiled
+    against the build's UAPI headers (the kernel is built on first need)."""
 
-    def __init__(self, *, binary: Path, **kwargs: object) -> None:
+    def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.binary = binary
         self.add_marker("guest")
 
     def runtest(self) -> None:
         suite = self.config.stash[SUITE_KEY]
-        report(suite.run_check(self.binary, self.name))
+        report(suite.run_check(suite.check_programs().binary(self.path), self.name))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: object = None) -> str:
-        if isinstance(excinfo.value, (CheckFailed, HarnessError)):
-            return str(excinfo.value)
+        error = excinfo.value
+        if isinstance(error, HarnessError):
+            # The same build or boot failure fails every check: in full once.
+            suite = self.config.stash[SUITE_KEY]
+            if suite.shown(error):
+                return f"not run: {type(error).__name__} (see the first failure)"
+            return str(error)
+        if isinstance(error, CheckFailed):
+            return str(error)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:

@@ -29,7 +29,7 @@ def is_check_program(path: Path) -> bool:
     return path.suffix == ".c" and not path.name.startswith(HELPER_PREFIX)
 
 
-def _tree_digest(*roots: Path) -> str:
+def tree_digest(*roots: Path) -> str:
     """Every file under the roots, by relative path and content."""
     parts: list[str | bytes] = []
     for root in roots:
@@ -42,7 +42,7 @@ def checks_key(built: Built, checks_dir: Path, selftests: Path) -> str:
     """Everything the binaries are made from. make alone would miss the
     UAPI headers and the harness: they are not prerequisites in the Makefile."""
     harness = [selftests / "kselftest_harness.h", selftests / "kselftest.h"]
-    return digest(_tree_digest(checks_dir), _tree_digest(built.headers), toolchain(),
+    return digest(tree_digest(checks_dir), tree_digest(built.headers), toolchain(),
                   *(h.read_bytes() for h in harness if h.is_file()))
 
 

@@ -12,7 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checkresults, checks, identity, kcidb, ktap_out, routing, series
+from vm import (
+    accel,
+    build,
+    checkresults,
+    checks,
+    identity,
+    kcidb,
+    ktap_out,
+    listing,
+    routing,
+    series,
+)
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
@@ -39,6 +50,8 @@ class Suite:
     _failure: HarnessError | None = None
     _boot_failure: HarnessError | None = None
     collect_error_shown: bool = False
+    _listing: checks.CheckPrograms | None = None
+    _shown: set[int] = field(default_factory=set)
     # What went wrong, as exit statuses (vm/routing.py), and the first message of each.
     causes: dict[ExitStatus, str] = field(default_factory=dict)
     results: list[checkresults.CheckResult] = field(default_factory=list)
@@ -84,6 +97,24 @@ class Suite:
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
         return built
+
+    def shown(self, error: BaseException) -> bool:
+        """Whether @error was already reported in full; from now on it has been."""
+        seen = id(error) in self._shown
+        self._shown.add(id(error))
+        return seen
+
+    def listing_programs(self) -> checks.CheckPrograms:
+        """Binaries to list the checks with; no kernel is built for them."""
+        if self._listing is None:
+            try:
+                harness = listing.harness_dir(self.options.kernel_tree, self.cache, self.progress)
+                self._listing = checks.CheckPrograms(
+                    listing.compile_for_listing(harness, self.cache, self.progress))
+            except HarnessError as e:
+                # Not the revision's fault: the suite's checks or the host's tools.
+                raise HarnessError(f"cannot list the guest checks: {e}") from e
+        return self._listing
 
     def check_programs(self) -> checks.CheckPrograms:
         if self._checks is None:

@@ -1,0 +1,104 @@
+"""Check programs compiled only to list their checks: no kernel build needed.
+
+Collection (`pytest --collect-only`, -k, -m, planning shards) lists each
+program's checks with `-l`. The names come from the program's source, not
+from the kernel's headers, so the programs are compiled here against the
+contract's own header fallback (tests/guest/spawn_template_abi.h, used when
+no <linux/spawn_template.h> is installed) and the host's UAPI headers, at
+-O0. The run itself compiles them again against the build's UAPI headers
+(vm/checks.py); those are the binaries that run in the guest.
+
+The harness headers (kselftest_harness.h, kselftest.h) come from wherever
+they are without preparing a kernel: the --kernel-tree, a kernel source the
+cache holds, or else the two files out of Debian's tarball (seconds).
+"""
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from vm import checks, source
+from vm.build import first_errors, toolchain
+from vm.cache import Cache
+from vm.errors import BuildError, SourceError
+from vm.paths import GUEST_CHECKS_DIR, digest
+from vm.progress import Progress
+
+SELFTESTS = Path("tools/testing/selftests")
+HARNESS = ("kselftest_harness.h", "kselftest.h")
+
+
+def _has_harness(folder: Path) -> bool:
+    return all((folder / h).is_file() for h in HARNESS)
+
+
+def _from_tarball(tarball: Path, cache: Cache, progress: Progress) -> Path:
+    """The two harness headers out of the tarball, once per tarball."""
+    dest = cache.root / "listing" / f"harness-{source.tarball_key(tarball)}"
+    if _has_harness(dest):
+        return dest
+    progress(f"listing: reading the kselftest harness out of {tarball} (once)")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+        cmd = [*source.untar_command(tarball), "-C", tmp, "--wildcards",
+               *(f"*/{SELFTESTS}/{h}" for h in HARNESS)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        found = {p.name: p for p in Path(tmp).rglob("kselftest*.h")}
+        if proc.returncode != 0 or set(found) != set(HARNESS):
+            raise SourceError(f"{tarball}: no {SELFTESTS}/{HARNESS[0]} in it: {proc.stderr}")
+        staged = Path(tmp) / "harness"
+        staged.mkdir()
+        for name, path in found.items():
+            shutil.move(path, staged / name)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(staged, dest)
+    return dest
+
+
+def harness_dir(kernel_tree: Path | None, cache: Cache, progress: Progress) -> Path:
+    """A folder with kselftest_harness.h and kselftest.h."""
+    if kernel_tree is not None and _has_harness(kernel_tree / SELFTESTS):
+        return kernel_tree / SELFTESTS
+    held = sorted(cache.root.glob(f"src/*/{SELFTESTS}")) + sorted(
+        cache.root.glob(f"src/*/mirror/{SELFTESTS}"))
+    for folder in held:
+        if _has_harness(folder):
+            return folder
+    return _from_tarball(source.find_debian_tarball(), cache, progress)
+
+
+def programs(checks_dir: Path = GUEST_CHECKS_DIR) -> list[Path]:
+    return sorted(p for p in checks_dir.glob("*.c") if checks.is_check_program(p))
+
+
+def compile_for_listing(harness: Path, cache: Cache, progress: Progress,
+                        checks_dir: Path = GUEST_CHECKS_DIR) -> Path:
+    """The check programs (not the helpers) built to be listed; kept in the
+    cache under the digest of what they are made from."""
+    key = digest(checks.tree_digest(checks_dir), toolchain(),
+                 *((harness / h).read_bytes() for h in HARNESS))
+    out = cache.root / "listing" / key
+    if (out / checks.STAMP).is_file():
+        return out
+    progress(f"listing: compiling {checks_dir} against the contract's header (no kernel)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Built aside and renamed: two collections at once never see half a set.
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f"{key}.tmp-"))
+    try:
+        targets = [str(tmp / p.stem) for p in programs(checks_dir)]
+        cmd = ["make", "-s", f"-j{os.cpu_count() or 1}", "-C", str(checks_dir),
+               f"OUTPUT={tmp}", "OPT=-O0", "KHDR_INCLUDES=", f"SELFTESTS={harness}", *targets]
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        if proc.returncode != 0:
+            raise BuildError("guest checks failed to compile for listing (against the "
+                             "contract's header):\n  " + first_errors(proc.stdout + proc.stderr))
+        (tmp / checks.STAMP).write_text(key + "\n")
+        # OSError: another collection published the same set first.
+        with contextlib.suppress(OSError):
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
