@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from vm import checks, routing, usage
+from vm import checks, routing, shard, usage
 from vm.cache import Cache
 from vm.checkresults import CheckResult, status_of
 from vm.errors import HarnessError, UsageError
@@ -40,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     f"repeatable (always: {', '.join(DEFAULT_FRAGMENTS)})")
     group.addoption("--no-build", action="store_true",
                     help="use the last build as is: no apply, config or make")
+    group.addoption("--prebuilt", type=Path, default=None, metavar="PATH",
+                    help="boot and check an exported build (python3 -m vm.export): "
+                    "no kernel source, compiler or cache needed")
+    group.addoption("--shard", default=None, metavar="I/N",
+                    help="run the I-th of N deterministic parts of the selected tests")
+    group.addoption("--shard-durations", type=Path, default=None, metavar="JUNIT",
+                    help="balance --shard by the test durations of a previous junit.xml")
     group.addoption("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, metavar="DIR",
                     help="where results/<run-id>/ goes (default: %(default)s)")
     group.addoption("--accel", choices=("auto", "kvm", "tcg"), default=DEFAULTS.accel,
@@ -60,6 +67,7 @@ def options_from(config: pytest.Config) -> Options:
         series=config.getoption("--series"),
         kconfigs=fragments_with(config.getoption("--kconfig")),
         no_build=config.getoption("--no-build"),
+        prebuilt=config.getoption("--prebuilt"),
         accel=config.getoption("--accel"),
         guest_memory=config.getoption("--guest-memory"),
         guest_cpus=config.getoption("--guest-cpus"),
@@ -76,6 +84,10 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         # Before collection, and before the run folder: one line, status 4.
         usage.check(options, Cache.default())
+        if config.getoption("--shard") is not None:
+            shard.parse(config.getoption("--shard"))
+        if config.getoption("--shard-durations") is not None:
+            shard.durations(config.getoption("--shard-durations"))
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     run_dir = new_run_dir(config.getoption("--results-dir"))
@@ -148,6 +160,21 @@ class SuiteReporter:
         if terminalreporter.config.getoption("--ktap"):
             terminalreporter.write_sep("=", "KTAP")
             terminalreporter.write((self.suite.run_dir / KTAP_FILE).read_text())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--shard I/N, after -k and -m have selected."""
+    spec = config.getoption("--shard")
+    if spec is None:
+        return
+    index, total = shard.parse(spec)
+    junit = config.getoption("--shard-durations")
+    parts = shard.split([i.nodeid for i in items], total,
+                        shard.durations(junit) if junit else None)
+    mine = set(parts[index - 1])
+    config.hook.pytest_deselected(items=[i for i in items if i.nodeid not in mine])
+    items[:] = [i for i in items if i.nodeid in mine]
 
 
 def check_result(item: pytest.Item, report: pytest.TestReport,

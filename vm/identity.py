@@ -74,12 +74,19 @@ class BuildRecord:
     @classmethod
     def read(cls, build_dir: Path) -> "BuildRecord | None":
         try:
-            data = json.loads((build_dir / RECORD).read_text())
+            return cls.parse((build_dir / RECORD).read_text())
+        except OSError:
+            return None
+
+    @classmethod
+    def parse(cls, text: str | bytes) -> "BuildRecord | None":
+        try:
+            data = json.loads(text)
             known = {f.name for f in fields(cls)}
             data = {k: tuple(v) if isinstance(v, list) else v
                     for k, v in data.items() if k in known}
             return cls(**data)
-        except (OSError, ValueError, TypeError, AttributeError):
+        except (ValueError, TypeError, AttributeError):
             return None
 
 

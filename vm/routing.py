@@ -48,3 +48,15 @@ def final(pytest_status: int, causes: Iterable[ExitStatus], interrupted: bool = 
             return status
     # 0, 5, or 2 without a cause of ours (a test module that does not import).
     return pytest_status
+
+
+def combine(statuses: Iterable[int]) -> int:
+    """The status of shards taken together: the worst by the same precedence;
+    a shard that selected nothing does not make the whole empty."""
+    met = set(statuses)
+    order = (*PRECEDENCE, ExitStatus.INTERNAL, ExitStatus.USAGE, ExitStatus.INTERRUPTED,
+             ExitStatus.OK, ExitStatus.NO_TESTS)
+    for status in order:
+        if status in met:
+            return status
+    return max(met, default=ExitStatus.NO_TESTS)

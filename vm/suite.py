@@ -21,6 +21,7 @@ from vm import (
     kcidb,
     ktap_out,
     listing,
+    prebuilt,
     routing,
     series,
 )
@@ -70,6 +71,13 @@ class Suite:
         """The built kernel: source -> series -> config -> build, each cached."""
         if self._failure is not None:
             raise self._failure
+        if self._built is None and self.options.prebuilt is not None:
+            try:
+                self._load_prebuilt(self.options.prebuilt)
+            except HarnessError as e:
+                self._failure = e
+                self.note(e)
+                raise
         if self._built is None:
             try:
                 with locked(self.cache, self.progress):
@@ -106,6 +114,10 @@ class Suite:
 
     def listing_programs(self) -> checks.CheckPrograms:
         """Binaries to list the checks with; no kernel is built for them."""
+        if self._listing is None and self.options.prebuilt is not None:
+            # Its own programs: listing them compiles nothing.
+            self.kernel()
+            self._listing = self._checks
         if self._listing is None:
             try:
                 harness = listing.harness_dir(self.options.kernel_tree, self.cache, self.progress)
@@ -116,9 +128,20 @@ class Suite:
                 raise HarnessError(f"cannot list the guest checks: {e}") from e
         return self._listing
 
+    def _load_prebuilt(self, path: Path) -> None:
+        """An exported build: no source, no compile, no cache."""
+        start = time.monotonic()
+        self._built, self._checks = prebuilt.load(path, self.run_dir / "prebuilt")
+        self.summary.how = f"--prebuilt {path}"
+        self.summary.set_build(self._built.record)
+        shutil.copyfile(self._built.configured.config_path, self.run_dir / "kernel.config")
+        self.progress(f"build: --prebuilt, build {self._built.identity} "
+                      f"({self._built.record.series}) from {path}")
+        self._timed("build", start)
+
     def check_programs(self) -> checks.CheckPrograms:
+        built = self.kernel()  # a prebuilt one comes with its programs
         if self._checks is None:
-            built = self.kernel()
             # Under the lock: another run may be compiling into the same folder.
             try:
                 with locked(self.cache, self.progress):

@@ -7,7 +7,7 @@ parse, and a build to boot as is (--no-build) matches what was asked of it.
 
 from pathlib import Path
 
-from vm import kconfig, kernel, series, source
+from vm import kconfig, kernel, prebuilt, series, source
 from vm.build import wanted_key
 from vm.cache import Cache
 from vm.errors import HarnessError, UsageError
@@ -79,10 +79,29 @@ def check_no_build(options: Options, cache: Cache) -> None:
         raise UsageError(f"--no-build: {why}")
 
 
+def check_prebuilt(options: Options) -> None:
+    path = options.prebuilt
+    assert path is not None
+    if options.no_build or options.kernel_tree is not None:
+        raise UsageError(f"--prebuilt {path}: boots that build; --no-build and --kernel-tree "
+                         "do not go with it")
+    if not path.exists():
+        raise UsageError(f"--prebuilt {path}: no such folder or tarball")
+    record = prebuilt.record_of(path)
+    if record is None:
+        raise UsageError(f"--prebuilt {path}: not an exported build (no readable "
+                         "build record; make one with python3 -m vm.export)")
+    why = contradiction(options, record, str(path))
+    if why is not None:
+        raise UsageError(f"--prebuilt: {why}")
+
+
 def check(options: Options, cache: Cache) -> None:
     """Every option that names an input, in the order they are given."""
     check_kernel_tree(options.kernel_tree)
     check_series(options.series_spec)
     check_fragments(options.kconfigs)
-    if options.no_build:
+    if options.prebuilt is not None:
+        check_prebuilt(options)
+    elif options.no_build:
         check_no_build(options, cache)
