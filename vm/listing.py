@@ -13,11 +13,11 @@ they are without preparing a kernel: the --kernel-tree, a kernel source the
 cache holds, or else the two files out of Debian's tarball (seconds).
 """
 
-import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from vm import checks, source
@@ -74,31 +74,38 @@ def programs(checks_dir: Path = GUEST_CHECKS_DIR) -> list[Path]:
     return sorted(p for p in checks_dir.glob("*.c") if checks.is_check_program(p))
 
 
+@dataclass(frozen=True)
+class ListingPrograms(checks.CheckPrograms):
+    """One binary per program source: <stem>-<digest of its text>, so that an
+    edit recompiles that program alone and two worktrees never share one."""
+
+    def binary(self, source: Path) -> Path:
+        return self.out_dir / f"{source.stem}-{digest(source.read_bytes())}"
+
+
 def compile_for_listing(harness: Path, cache: Cache, progress: Progress,
-                        checks_dir: Path = GUEST_CHECKS_DIR) -> Path:
-    """The check programs (not the helpers) built to be listed; kept in the
-    cache under the digest of what they are made from."""
-    key = digest(checks.tree_digest(checks_dir), toolchain(),
-                 *((harness / h).read_bytes() for h in HARNESS))
-    out = cache.root / "listing" / key
-    if (out / checks.STAMP).is_file():
-        return out
-    progress(f"listing: compiling {checks_dir} against the contract's header (no kernel)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Built aside and renamed: two collections at once never see half a set.
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f"{key}.tmp-"))
-    try:
-        targets = [str(tmp / p.stem) for p in programs(checks_dir)]
+                        checks_dir: Path = GUEST_CHECKS_DIR) -> ListingPrograms:
+    """The check programs (not the helpers) built to be listed, kept in the
+    cache; only those whose source changed are compiled again."""
+    shared = digest(toolchain(), (checks_dir / "Makefile").read_bytes(),
+                    *(h.read_bytes() for h in sorted(checks_dir.glob("*.h"))),
+                    *((harness / h).read_bytes() for h in HARNESS))
+    listed = ListingPrograms(cache.root / "listing" / shared)
+    stale = [p for p in programs(checks_dir) if not listed.binary(p).is_file()]
+    if not stale:
+        return listed
+    progress(f"listing: compiling {len(stale)} check program(s) against the contract's "
+             "header (no kernel)")
+    listed.out_dir.mkdir(parents=True, exist_ok=True)
+    # Built aside, then renamed into place: a binary is there whole or not at all.
+    with tempfile.TemporaryDirectory(dir=listed.out_dir, prefix=".tmp-") as tmp:
         cmd = ["make", "-s", f"-j{os.cpu_count() or 1}", "-C", str(checks_dir),
-               f"OUTPUT={tmp}", "OPT=-O0", "KHDR_INCLUDES=", f"SELFTESTS={harness}", *targets]
+               f"OUTPUT={tmp}", "OPT=-O0", "KHDR_INCLUDES=", f"SELFTESTS={harness}",
+               *(f"{tmp}/{p.stem}" for p in stale)]
         proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
         if proc.returncode != 0:
             raise BuildError("guest checks failed to compile for listing (against the "
                              "contract's header):\n  " + first_errors(proc.stdout + proc.stderr))
-        (tmp / checks.STAMP).write_text(key + "\n")
-        # OSError: another collection published the same set first.
-        with contextlib.suppress(OSError):
-            os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+        for program in stale:
+            os.replace(Path(tmp) / program.stem, listed.binary(program))
+    return listed

@@ -121,11 +121,12 @@ class Suite:
         if self._listing is None:
             try:
                 harness = listing.harness_dir(self.options.kernel_tree, self.cache, self.progress)
-                self._listing = checks.CheckPrograms(
-                    listing.compile_for_listing(harness, self.cache, self.progress))
+                self._listing = listing.compile_for_listing(harness, self.cache, self.progress)
             except HarnessError as e:
                 # Not the revision's fault: the suite's checks or the host's tools.
-                raise HarnessError(f"cannot list the guest checks: {e}") from e
+                error = HarnessError(f"cannot list the guest checks: {e}")
+                self.note(error)
+                raise error from e
         return self._listing
 
     def _load_prebuilt(self, path: Path) -> None:

@@ -49,14 +49,21 @@ def test_programs_are_compiled_once_and_listed(tmp_path: Path, cache: Cache) -> 
     harness = fake_harness(tmp_path / "harness")
     messages: list[str] = []
     out = listing.compile_for_listing(harness, cache, messages.append, checks_dir)
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["one", "two"]
-    assert checks.list_checks(out / "one") == ["global.first"]
-    assert len(messages) == 1
+    one, two = checks_dir / "one.c", checks_dir / "two.c"
+    assert sorted(p.name for p in out.out_dir.iterdir() if not p.name.startswith(".")) == sorted(
+        [out.binary(one).name, out.binary(two).name])
+    assert checks.list_checks(out.binary(one)) == ["global.first"]
+    assert messages == ["listing: compiling 2 check program(s) against the contract's header "
+                        "(no kernel)"]
     assert listing.compile_for_listing(harness, cache, messages.append, checks_dir) == out
     assert len(messages) == 1  # the second time from the cache
-    (checks_dir / "two.c").write_text('#include "kselftest_harness.h"\nPROGRAM("third")\n')
-    again = listing.compile_for_listing(harness, cache, silent, checks_dir)
-    assert again != out and checks.list_checks(again / "two") == ["global.third"]
+    # An edit recompiles that program alone; the old binary stays for whoever lists it.
+    old_two = out.binary(two)
+    two.write_text('#include "kselftest_harness.h"\nPROGRAM("third")\n')
+    again = listing.compile_for_listing(harness, cache, messages.append, checks_dir)
+    assert messages[-1].startswith("listing: compiling 1 check program(s)")
+    assert checks.list_checks(again.binary(two)) == ["global.third"]
+    assert checks.list_checks(old_two) == ["global.second"]
 
 
 def test_harness_headers_come_from_the_tree_the_cache_or_the_tarball(
@@ -123,5 +130,6 @@ def test_listing_agrees_with_a_real_compile_when_one_is_cached() -> None:
     listed = listing.compile_for_listing(harness, Cache.default(), silent)
     for program in listing.programs():
         want = subprocess.run([str(real / program.stem), "-l"], capture_output=True, text=True)
-        got = subprocess.run([str(listed / program.stem), "-l"], capture_output=True, text=True)
+        got = subprocess.run([str(listed.binary(program)), "-l"], capture_output=True,
+                             text=True)
         assert got.stderr + got.stdout == want.stderr + want.stdout, program.name
