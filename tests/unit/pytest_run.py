@@ -27,9 +27,11 @@ def pytest_cmd(tmp_path: Path, *args: str) -> list[str]:
 
 
 def run_pytest(tmp_path: Path, *args: str, timeout: float = 120,
-               **env: str) -> subprocess.CompletedProcess[str]:
+               env: dict[str, str] | None = None,
+               **more_env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(pytest_cmd(tmp_path, *args), cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=timeout, env=pytest_env(tmp_path, **env))
+                          text=True, timeout=timeout,
+                          env=pytest_env(tmp_path, **(env or {}), **more_env))
 
 
 def run_folder(tmp_path: Path) -> Path:
