@@ -15,6 +15,8 @@ from pathlib import Path
 
 from vm.errors import UsageError
 
+MIN_SECONDS = 0.01
+
 
 def parse(spec: str) -> tuple[int, int]:
     """ "I/N" with 1 <= I <= N."""
@@ -44,7 +46,9 @@ def durations(junit: Path) -> dict[str, float]:
 def split(nodeids: Sequence[str], shards: int,
           seconds: Mapping[str, float] | None = None) -> list[list[str]]:
     """The node ids of each shard, longest first onto the least loaded."""
-    known = {n: seconds[junit_key(n)] for n in nodeids if seconds and junit_key(n) in seconds}
+    # A floor: tests of no measurable time still spread over the shards.
+    known = {n: max(seconds[junit_key(n)], MIN_SECONDS)
+             for n in nodeids if seconds and junit_key(n) in seconds}
     default = sum(known.values()) / len(known) if known else 1.0
     weight = {n: known.get(n, default) for n in nodeids}
     loads = [0.0] * shards

@@ -78,3 +78,9 @@ def test_two_shards_merged_give_the_unsharded_totals(tmp_path: Path) -> None:
     kcidb_io.schema.V5_3.validate_exactly(kcidb)
     # Parts of one run only: the same shard twice is refused.
     assert merge.main([str(tmp_path / "bad"), str(first), str(first)]) == ExitStatus.USAGE
+
+
+def test_tests_of_no_measurable_time_still_spread() -> None:
+    ids = [f"t.py::{c}" for c in "abcd"]
+    parts = shard.split(ids, 2, {f"t.{c}": 0.0 for c in "abcd"})
+    assert [len(p) for p in parts] == [2, 2]
