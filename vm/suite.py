@@ -35,6 +35,9 @@ from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
 from vm.status import ExitStatus
 
+# Where a --prebuilt tarball is unpacked for the run (removed at its end).
+UNPACKED = "prebuilt"
+
 
 @dataclass
 class Suite:
@@ -132,7 +135,7 @@ class Suite:
     def _load_prebuilt(self, path: Path) -> None:
         """An exported build: no source, no compile, no cache."""
         start = time.monotonic()
-        self._built, self._checks = prebuilt.load(path, self.run_dir / "prebuilt")
+        self._built, self._checks = prebuilt.load(path, self.run_dir / UNPACKED)
         self.summary.how = f"--prebuilt {path}"
         self.summary.set_build(self._built.record)
         shutil.copyfile(self._built.configured.config_path, self.run_dir / "kernel.config")
@@ -261,6 +264,8 @@ class Suite:
         if self._guest is not None:
             self._guest.shutdown()
             self._save_kernel_log()
+        # An unpacked --prebuilt tarball: the tarball itself is the record.
+        shutil.rmtree(self.run_dir / UNPACKED, ignore_errors=True)
         if exit_status is not None:
             self.summary.exit_status = exit_status
             self.summary.exit_reason = self.causes.get(ExitStatus(exit_status), "") if (
