@@ -4,6 +4,8 @@
                                 # cold build, no-change skip, one-hunk rebuild,
                                 # and the back-and-forth of issue 12, per ccache mode
     python3 -m vm.bench guest   # boot to first command, round trip, per-test overhead
+    python3 -m vm.bench gate    # the main job, then the gate of v2 against v1 and
+                                # of a broken revision, side by side
 
 `build` uses a fresh XDG cache in a temporary folder under the repository's
 build/ (ignored by git), so the developer's cache and ccache are untouched.
@@ -12,10 +14,12 @@ Figures go to stdout as a Markdown table, for docs/benchmarks.md.
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +28,7 @@ from pathlib import Path
 
 from vm import build, checks, health, identity, series
 from vm.cache import Cache
+from vm.derive import derive
 from vm.guest import Guest
 from vm.kernel import KernelRequest, build_kernel
 from vm.options import DEFAULT_FRAGMENTS, DEFAULT_SERIES, Options
@@ -175,10 +180,62 @@ def bench_guest(rounds: int) -> None:
           f"{(collect + framing + scan) * 1000:.0f} ms | 100 ms |")
 
 
+GATE_V1 = REPO_ROOT / "patches" / "spawn-template" / "v1"
+# The broken revision of the demonstration: patch 4 ignores reserved[0].
+BROKEN_EDIT = ("+\t\tif (args.reserved[i])\n", "+\t\tif (i && args.reserved[i])\n")
+
+
+def _timed_command(cmd: list[str]) -> tuple[float, int]:
+    log(" ".join(cmd))
+    start = time.monotonic()
+    status = subprocess.run(cmd, cwd=REPO_ROOT).returncode
+    return time.monotonic() - start, status
+
+
+def _last_gate(results: Path) -> dict[str, object]:
+    report = sorted(results.glob("gate-*/gate.json"))[-1]
+    data = json.loads(report.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def bench_gate(series_dir: Path) -> None:
+    """The main job and two gates, one after the other on a warm cache.
+    Run once before measuring, so that ccache and the baseline's guest run
+    are in the cache (the target is for a warm cache)."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    results = Path(tempfile.mkdtemp(dir=BENCH_DIR, prefix="gate-"))
+    broken = results / "broken"
+    derive(series_dir, broken, 4, *BROKEN_EDIT, revision=f"{series_dir.name}-broken")
+    py, kconfig = sys.executable, ["--kconfig", "lkdtm"]
+    main_job, _ = _timed_command([py, "-m", "pytest", "tests/guest", "tests/harness", *kconfig,
+                                  "--results-dir", str(results / "main"), "-q"])
+    gate_cmd = [py, "-m", "vm.gate", *kconfig, "--results-dir", str(results)]
+    good, good_status = _timed_command([*gate_cmd, "--series", str(series_dir),
+                                        "--baseline", str(GATE_V1)])
+    good_report = _last_gate(results)
+    bad, bad_status = _timed_command([*gate_cmd, "--series", str(broken),
+                                      "--baseline", str(series_dir)])
+    bad_report = _last_gate(results)
+    first_bad = bad_report.get("first_bad") or []
+    assert isinstance(first_bad, list)
+    named = sorted({f"{fb['check']} -> patch {fb['patch']}" for fb in first_bad})
+    print("| run | seconds | vs main job | exit | notes |")
+    print("|---|---:|---:|---:|---|")
+    print(f"| main job (`pytest tests/guest tests/harness --kconfig lkdtm`) | {main_job:.0f} "
+          "| 1.00 | | |")
+    print(f"| gate {series_dir.name} against v1 | {good:.0f} | {good / main_job:.2f} | "
+          f"{good_status} | seconds per phase {good_report['seconds']} |")
+    print(f"| gate {broken.name} against {series_dir.name} | {bad:.0f} | {bad / main_job:.2f} | "
+          f"{bad_status} | first bad: {'; '.join(named) or 'none'}; prefixes probed "
+          f"{bad_report['probes']}; seconds per phase {bad_report['seconds']} |")
+    log(f"results: {results}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("build", "guest"))
+    parser.add_argument("what", choices=("build", "guest", "gate"))
     parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--modes", default="safe",
@@ -188,6 +245,8 @@ def main() -> None:
     os.environ.setdefault("LC_ALL", "C")
     if args.what == "build":
         bench_build(args.series, [build.CacheMode(m) for m in args.modes.split(",")])
+    elif args.what == "gate":
+        bench_gate(args.series)
     else:
         bench_guest(args.rounds)
 

@@ -423,3 +423,26 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "
              f"build {record.identity}")
     return Built(tree, configured, record)
+
+
+def make_objects(tree: AppliedTree, configured: Configured, cache: Cache,
+                 objects: list[str], *variables: str) -> str:
+    """Compile @objects again (W=1 and such) with the build's compiler and
+    ccache; make's output, whose warnings are the point. The objects are
+    removed first: make would not compile an up-to-date one again, and a
+    ccache hit replays the compiler's warnings."""
+    if not objects:
+        return ""
+    build_dir = configured.build_dir
+    for obj in objects:
+        (build_dir / obj).unlink(missing_ok=True)
+    env = make_env()
+    cc = _ccache_env(env, cache, tree, build_dir, CacheMode.SAFE)
+    cmd = make_cmd(tree, build_dir, *variables, *objects, jobs=os.cpu_count() or 1)
+    if cc is not None:
+        cmd.insert(-len(variables) - len(objects), f"CC={cc}")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, errors="replace")
+    if proc.returncode != 0:
+        raise BuildError(f"make {' '.join(variables)} {' '.join(objects)} failed:\n  "
+                         + first_errors(proc.stdout + proc.stderr))
+    return proc.stdout + proc.stderr

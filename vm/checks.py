@@ -14,6 +14,9 @@ from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.progress import Progress
 
 HELPER_PREFIX = "helper_"
+# The spawn benchmark's programs (vm/spawnbench/): compiled with the checks,
+# run by `python3 -m vm.spawnbench`, never collected as checks.
+BENCH_PREFIX = "bench_"
 STAMP = ".suite-checks-key"
 
 
@@ -26,7 +29,7 @@ class CheckPrograms:
 
 
 def is_check_program(path: Path) -> bool:
-    return path.suffix == ".c" and not path.name.startswith(HELPER_PREFIX)
+    return path.suffix == ".c" and not path.name.startswith((HELPER_PREFIX, BENCH_PREFIX))
 
 
 def tree_digest(*roots: Path) -> str:

@@ -10,9 +10,9 @@ from vm.identity import BuildRecord
 from vm.status import ExitStatus
 
 
-def new_run_dir(results_root: Path) -> Path:
-    """results/<run-id>/, the run id being the start time (unique per second)."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+def new_run_dir(results_root: Path, prefix: str = "") -> Path:
+    """results/<prefix><run-id>/, the run id being the start time (unique per second)."""
+    stamp = prefix + time.strftime("%Y%m%d-%H%M%S")
     for n in range(100):
         run_dir = results_root / (stamp if n == 0 else f"{stamp}-{n}")
         try:

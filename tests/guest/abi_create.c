@@ -41,7 +41,7 @@ TEST(size_zero)
 	/* spec: spawn_template_create: size smaller than VER0: EINVAL */
 	struct spawn_template_create_args a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	CREATE_REFUSED(&a, 0, EINVAL);
 }
@@ -53,7 +53,7 @@ TEST(size_below_ver0)
 	size_t sizes[] = { 1, 8, 64, SPAWN_TEMPLATE_CREATE_ARGS_SIZE_VER0 - 1 };
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	for (i = 0; i < ST_NELEM(sizes); i++) {
 		TH_LOG("size %zu", sizes[i]);
@@ -66,7 +66,7 @@ TEST(size_ver0)
 	/* spec: UAPI header: VER0 create size is 72 and is accepted */
 	struct spawn_template_create_args a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	CREATE_OK(&a, 72);
 }
@@ -78,7 +78,7 @@ TEST(size_zero_tail)
 	size_t sizes[] = { 73, 80, 128, 4096 };
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args((struct spawn_template_create_args *)buf);
 	for (i = 0; i < ST_NELEM(sizes); i++) {
 		TH_LOG("size %zu", sizes[i]);
@@ -93,7 +93,7 @@ TEST(size_nonzero_tail)
 	size_t pos[] = { 72, 79, 4095 };
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args((struct spawn_template_create_args *)buf);
 	for (i = 0; i < ST_NELEM(pos); i++) {
 		TH_LOG("non-zero byte at %zu, size 4096", pos[i]);
@@ -112,7 +112,7 @@ TEST(size_above_page)
 	/* spec: spawn_template_create: size larger than a page: E2BIG */
 	static char buf[8192];
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args((struct spawn_template_create_args *)buf);
 	CREATE_REFUSED(buf, 4097, E2BIG);
 	CREATE_REFUSED(buf, 8192, E2BIG);
@@ -122,7 +122,7 @@ TEST(size_above_page)
 TEST(args_efault)
 {
 	/* spec: UAPI/copy_struct_from_user: unreadable args struct: EFAULT */
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	CREATE_REFUSED(NULL, 72, EFAULT);
 	CREATE_REFUSED(st_unmapped(), 72, EFAULT);
 }
@@ -133,7 +133,7 @@ TEST(args_tail_efault)
 	char *page = st_page_before_hole();
 	struct spawn_template_create_args *a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	ASSERT_NE(NULL, page);
 	a = (void *)(page + 4096 - sizeof(*a));
 	valid_args(a);
@@ -148,7 +148,7 @@ TEST(unknown_flags)
 	struct spawn_template_create_args a;
 	int bit;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	for (bit = 1; bit < 64; bit++) {
 		valid_args(&a);
 		a.flags = 1ULL << bit;
@@ -165,7 +165,7 @@ TEST(exec_flags)
 	struct spawn_template_create_args a;
 	int bit;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	for (bit = 0; bit < 32; bit++) {
 		valid_args(&a);
 		a.exec_flags = 1U << bit;
@@ -190,7 +190,7 @@ TEST(reserved)
 	struct spawn_template_create_args a;
 	int i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	for (i = 0; i < 4; i++) {
 		valid_args(&a);
 		a.reserved[i] = 1;
@@ -207,7 +207,7 @@ TEST(create_actions)
 	struct spawn_template_action act = st_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 3, 0, NULL);
 	struct spawn_template_create_args a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	a.actions = ST_PTR(&act);
 	CREATE_REFUSED(&a, sizeof(a), EINVAL);
@@ -221,7 +221,7 @@ TEST(create_actions_len)
 	struct spawn_template_action act = st_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 3, 0, NULL);
 	struct spawn_template_create_args a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	a.actions_len = 1;
 	CREATE_REFUSED(&a, sizeof(a), EINVAL);
@@ -236,7 +236,7 @@ TEST(neither_source)
 	int fds[] = { -1, AT_FDCWD, -2, INT32_MIN };
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	for (i = 0; i < ST_NELEM(fds); i++) {
 		valid_args(&a);
 		a.filename = 0;
@@ -251,7 +251,7 @@ TEST(both_sources)
 	/* spec: spawn_template_create: both execfd and filename: EINVAL */
 	struct spawn_template_create_args a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	a.execfd = open(probe(), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, a.execfd);
@@ -271,7 +271,7 @@ TEST(relative_path)
 				"helper_probe", "", rel };
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	/* A relative path that does name the probe from the cwd. */
 	snprintf(rel, sizeof(rel), "%s", probe());
 	*strrchr(rel, '/') = '\0';
@@ -291,7 +291,7 @@ TEST(filename_efault)
 	struct spawn_template_create_args a;
 	char *page = st_page_before_hole();
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	ASSERT_NE(NULL, page);
 	valid_args(&a);
 	a.filename = ST_PTR(st_unmapped());
@@ -314,7 +314,7 @@ TEST(path_too_long)
 	size_t lens[] = { PATH_MAX + 1, PATH_MAX + 100, sizeof(path) - 1 };
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	for (i = 0; i < ST_NELEM(lens); i++) {
 		memset(path, 0, sizeof(path));
 		memset(path, 'a', lens[i]);
@@ -333,7 +333,7 @@ TEST(path_max_ok_len)
 	struct spawn_template_create_args a;
 	size_t i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	/* "/a/a/.../a", PATH_MAX - 1 chars plus the NUL; /a does not exist. */
 	for (i = 0; i < PATH_MAX - 1; i++)
 		path[i] = (i % 2) ? 'a' : '/';
@@ -350,7 +350,7 @@ TEST(missing_file)
 	struct spawn_template_create_args a;
 	char dir[] = "/tmp/abi_create.XXXXXX", path[PATH_MAX];
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	/* A private /tmp: the directory goes with the check, even on failure. */
 	st_scratch(_metadata, 0);
 	ASSERT_NE(NULL, mkdtemp(dir));
@@ -368,7 +368,7 @@ TEST(execfd_closed)
 	struct spawn_template_create_args a;
 	int fd;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	fd = open(probe(), O_RDONLY);
 	ASSERT_LE(0, fd);
 	close(fd);
@@ -387,7 +387,7 @@ TEST(execfd_opath)
 	/* spec: spawn_template_create: an O_PATH execfd counts as not open: EBADF */
 	struct spawn_template_create_args a;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	valid_args(&a);
 	a.filename = 0;
 	a.execfd = open(probe(), O_PATH | O_CLOEXEC);
@@ -428,7 +428,7 @@ TEST(cloexec_set)
 	/* spec: UAPI header: SPAWN_TEMPLATE_CREATE_CLOEXEC gives a close-on-exec fd */
 	int t, fd;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	t = spawn_template_create_path(probe(), SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_LE(0, t);
 	ASSERT_EQ(FD_CLOEXEC, fcntl(t, F_GETFD) & FD_CLOEXEC);
@@ -447,7 +447,7 @@ TEST(cloexec_unset)
 	/* spec: UAPI header: without SPAWN_TEMPLATE_CREATE_CLOEXEC the fd is not close-on-exec */
 	int t, fd;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	t = spawn_template_create_path(probe(), 0);
 	ASSERT_LE(0, t);
 	ASSERT_EQ(0, fcntl(t, F_GETFD) & FD_CLOEXEC);
@@ -470,7 +470,7 @@ TEST(anon_inode_name)
 	ssize_t n;
 	int t, fd, i;
 
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	fd = open(probe(), O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 2; i++) {

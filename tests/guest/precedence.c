@@ -49,7 +49,7 @@ FIXTURE_SETUP(create)
 	static const char garbage[] = "this is not an executable\n";
 
 	self->writer = -1;
-	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
 	st_scratch(_metadata, 0);
 	ASSERT_EQ(0, mkdir(DIR_EXEC, 0755));
 	ASSERT_EQ(0, mkdir(DIR_NOEXEC, 0755));

@@ -132,23 +132,39 @@ static inline int spawn_template_create_fd(int fd, __u64 flags)
 }
 
 /*
- * True when the running kernel has no spawn templates. A NULL args pointer
- * with size 0 can only fail; ENOSYS is the one answer that means "absent".
+ * True when the running kernel lacks the call. A NULL args pointer with
+ * size 0 can only fail; ENOSYS is the one answer that means "absent".
  */
-static inline int spawn_template_absent(void)
+static inline int spawn_template_create_absent(void)
 {
 	return syscall(__NR_spawn_template_create, NULL, 0) < 0 &&
 	       errno == ENOSYS;
 }
 
+static inline int spawn_template_spawn_absent(void)
+{
+	return syscall(__NR_spawn_template_spawn, -1, NULL, 0) < 0 &&
+	       errno == ENOSYS;
+}
+
 /*
- * Every check starts with this: on a kernel without the series the check
- * is a skip with the reason, never a pass (tests/guest/README.md).
+ * Every check starts with one of these: on a kernel without the calls it
+ * needs the check is a skip with the reason, never a pass or a failure
+ * (tests/guest/README.md). A check that only creates templates needs only
+ * spawn_template_create(), so that on a prefix of a series that adds the
+ * calls one by one it runs from the patch that adds that call.
  */
+#define REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata)			\
+	do {								\
+		if (spawn_template_create_absent())			\
+			SKIP(return, "ENOSYS: spawn_template syscalls not in this kernel"); \
+	} while (0)
+
 #define REQUIRE_SPAWN_TEMPLATE(_metadata)				\
 	do {								\
-		if (spawn_template_absent())				\
-			SKIP(return, "ENOSYS: spawn_template syscalls not in this kernel"); \
+		REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);		\
+		if (spawn_template_spawn_absent())			\
+			SKIP(return, "ENOSYS: spawn_template_spawn not in this kernel"); \
 	} while (0)
 
 #endif /* SPAWN_TEMPLATE_ABI_H */

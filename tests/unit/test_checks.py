@@ -29,3 +29,12 @@ def test_prune_keeps_the_set_in_use_and_the_newest_others(tmp_path: Path) -> Non
     kept = sorted(p.name for p in tmp_path.iterdir())
     newest = [d.name for d in sets[-checks.KEEP_OTHER_SETS:]]
     assert kept == sorted([in_use.name, *newest])
+
+
+def test_helpers_and_benchmark_programs_are_not_check_programs() -> None:
+    guest = Path("tests/guest")
+    assert checks.is_check_program(guest / "smoke.c")
+    assert not checks.is_check_program(guest / "helper_probe.c")
+    assert not checks.is_check_program(guest / "bench_spawn.c")
+    assert not checks.is_check_program(guest / "bench_true.c")
+    assert not checks.is_check_program(guest / "common.h")

@@ -9,8 +9,6 @@ from vm.paths import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 SUITE_COMMAND = re.compile(r"^(python3 -m (tox|vm\.\w+)|\.ci/|sudo \.ci/|pytest)\b")
-# Written in the main checkout for issue 15 (the revision gate).
-ELSEWHERE = {"vm.gate"}
 
 
 def workflow_commands() -> list[str]:
@@ -51,11 +49,10 @@ def test_the_modules_and_options_the_commands_use_exist() -> None:
         words = command.split()
         if words[:2] == ["python3", "-m"] and words[2].startswith("vm."):
             module = words[2]
-            if module not in ELSEWHERE:
-                source = REPO_ROOT / (module.replace(".", "/") + ".py")
-                assert source.is_file(), module
-                for option in (w for w in words[3:] if w.startswith("--")):
-                    assert f'"{option}"' in source.read_text(), f"{module} {option}"
+            source = REPO_ROOT / (module.replace(".", "/") + ".py")
+            assert source.is_file(), module
+            for option in (w for w in words[3:] if w.startswith("--")):
+                assert f'"{option}"' in source.read_text(), f"{module} {option}"
         if words[:4] == ["python3", "-m", "tox", "-e"]:
             assert f"[testenv:{words[4]}]" in tox
             for option in (w for w in words[5:] if w.startswith("--") and w != "--"):

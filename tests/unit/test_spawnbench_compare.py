@@ -1,0 +1,102 @@
+"""Comparing two recorded spawn-benchmark runs (tests/unit/data/spawnbench):
+two runs of one kernel, and a copy with fork_execve made 30% slower."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vm.spawnbench import compare, data, stats
+from vm.spawnbench.cli import main
+from vm.status import ExitStatus
+
+DATA = Path(__file__).parent / "data" / "spawnbench"
+A, B, SLOWER = DATA / "host-a.json", DATA / "host-b.json", DATA / "host-a-fork-slower.json"
+
+
+def test_a_run_against_itself_shows_nothing() -> None:
+    a = data.read(A)
+    c = compare.compare(a, a)
+    assert not c.slowdowns
+    flags = {r.flag for r in c.rows}
+    assert flags == {stats.NO_DIFFERENCE, compare.NOT_COMPARED}
+    # Not compared: spawn_template, which this host lacks.
+    assert {r.method for r in c.rows if r.flag == compare.NOT_COMPARED} == {"spawn_template"}
+    assert all("unavailable (ENOSYS)" in r.why for r in c.rows if r.ratio is None)
+    overlapping, compared = c.overlap_counts()
+    assert overlapping == compared > 0
+
+
+def test_a_slowdown_beyond_the_threshold_is_flagged() -> None:
+    c = compare.compare(data.read(A), data.read(SLOWER))
+    assert c.slowdowns
+    assert {r.method for r in c.slowdowns} == {"fork_execve"}
+    for r in c.rows:
+        if r.method == "fork_execve" and r.ratio is not None:
+            assert r.ratio.value == pytest.approx(1.3, rel=0.01)
+        elif r.ratio is not None:
+            assert r.flag == stats.NO_DIFFERENCE
+
+
+def test_a_slowdown_within_the_threshold_is_not_flagged() -> None:
+    c = compare.compare(data.read(A), data.read(SLOWER), threshold=0.5)
+    assert not c.slowdowns
+    fork = [r for r in c.rows if r.method == "fork_execve" and r.ratio is not None]
+    assert fork and all(r.flag in (compare.SLOWER_WITHIN, stats.NO_DIFFERENCE) for r in fork)
+
+
+@pytest.mark.parametrize("low, high, threshold, flag", [
+    (1.06, 1.2, 0.05, compare.SLOWDOWN),
+    (1.04, 1.2, 0.05, compare.SLOWER_WITHIN),  # above 1 but not wholly above 1.05
+    (0.98, 1.2, 0.05, stats.NO_DIFFERENCE),
+    (0.8, 0.9, 0.05, stats.FASTER),
+    (1.11, 1.3, 0.10, compare.SLOWDOWN),
+])
+def test_flag(low: float, high: float, threshold: float, flag: str) -> None:
+    r = stats.Ratio((low + high) / 2, stats.Interval(low, high))
+    assert compare.flag_of(r, threshold) == flag
+
+
+def test_two_runs_of_one_kernel_repeat_their_ratios_to_posix_spawn() -> None:
+    """The repeatability check: B's ratio-to-posix_spawn intervals overlap A's
+    (absolute times of this busy host drift between the two runs)."""
+    c = compare.compare(data.read(A), data.read(B), flag_on=compare.NORMALIZED)
+    overlapping, compared = c.overlap_counts()
+    assert compared > 0 and overlapping == compared
+    posix = [r for r in c.rows if r.method == "posix_spawn"]
+    assert all(r.flag == compare.IS_REFERENCE for r in posix)
+
+
+def test_compare_command_writes_table_json_and_exit_status(tmp_path: Path) -> None:
+    status = main(["compare", str(A), str(SLOWER), "-o", str(tmp_path), "--no-plots"])
+    assert status == ExitStatus.FAILED
+    md = (tmp_path / "compare.md").read_text()
+    assert "**x1.3" in md and "SLOWDOWN" in md
+    blob = json.loads((tmp_path / "compare.json").read_text())
+    assert blob["slowdowns"] == len([r for r in blob["rows"] if r["flag"] == "SLOWDOWN"]) > 0
+    assert main(["compare", str(A), str(A), "-o", str(tmp_path / "same"),
+                 "--no-plots"]) == ExitStatus.OK
+    assert main(["compare", str(A), str(tmp_path / "missing.json"), "-o",
+                 str(tmp_path / "x"), "--no-plots"]) == ExitStatus.USAGE
+
+
+def test_environment_mismatch_is_said(tmp_path: Path) -> None:
+    a, b = data.read(A), data.read(A)
+    b.environment["accelerator"] = "kvm"
+    c = compare.compare(a, b)
+    assert any(m.startswith("accelerator") for m in c.environment_mismatches())
+    assert "**environments differ**" in compare.to_markdown(c, "a", "b")
+
+
+def test_plots_are_written(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from vm.spawnbench import plots
+
+    run = data.read(A)
+    written = plots.plot_run(run, tmp_path)
+    names = {p.name for p in written}
+    assert {"time_vs_rss.png", "time_vs_rss.svg", "time_vs_threads.png"} <= names
+    c = compare.compare(run, data.read(SLOWER))
+    written = plots.plot_comparison(compare.rows_for_plot(c), c.sweeps, c.threshold,
+                                    "t", tmp_path)
+    assert all(p.stat().st_size > 1000 for p in written)
