@@ -1,17 +1,27 @@
 """pytest glue: options, the session's Suite, one item per check of each check program."""
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
 
-from vm import checks
-from vm.errors import HarnessError
+from vm import checks, routing, shard, usage
+from vm.cache import Cache
+from vm.checkresults import CheckResult, status_of
+from vm.errors import HarnessError, UsageError
 from vm.identity import StaleKernelError
-from vm.options import DEFAULT_FRAGMENTS, DEFAULT_RESULTS_DIR, DEFAULTS, Options, fragments_with
+from vm.ktap_out import KTAP_FILE
+from vm.options import (
+    DEFAULT_FRAGMENTS,
+    DEFAULT_RESULTS_DIR,
+    DEFAULT_SERIES,
+    DEFAULTS,
+    Options,
+    fragments_with,
+)
 from vm.paths import GUEST_CHECKS_DIR
 from vm.results import new_run_dir
-from vm.runner import Outcome, Verdict
+from vm.runner import CheckFailed, Outcome, Verdict
 from vm.suite import Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
@@ -22,13 +32,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kernel-tree", type=Path, default=None, metavar="PATH",
                     help="kernel tree to test instead of Debian's linux-source-6.12 "
                     "(never modified: copied or cloned into the cache)")
-    group.addoption("--series", default=DEFAULTS.series, metavar="DIR|MBOX|none",
-                    help="patch series to apply with git am (default: %(default)s)")
+    group.addoption("--series", default=None, metavar="DIR|MBOX|none",
+                    help="patch series to apply with git am (default: "
+                    f"{DEFAULT_SERIES}; with --no-build, the series of that build)")
     group.addoption("--kconfig", action="append", default=[], metavar="NAME|FILE",
                     help="extra config fragment, kconfigs/NAME.config or a file; "
                     f"repeatable (always: {', '.join(DEFAULT_FRAGMENTS)})")
     group.addoption("--no-build", action="store_true",
                     help="use the last build as is: no apply, config or make")
+    group.addoption("--prebuilt", type=Path, default=None, metavar="PATH",
+                    help="boot and check an exported build (python3 -m vm.export): "
+                    "no kernel source, compiler or cache needed")
+    group.addoption("--shard", default=None, metavar="I/N",
+                    help="run the I-th of N deterministic parts of the selected tests")
+    group.addoption("--shard-durations", type=Path, default=None, metavar="JUNIT",
+                    help="balance --shard by the test durations of a previous junit.xml")
     group.addoption("--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, metavar="DIR",
                     help="where results/<run-id>/ goes (default: %(default)s)")
     group.addoption("--accel", choices=("auto", "kvm", "tcg"), default=DEFAULTS.accel,
@@ -37,6 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="guest memory (default: %(default)s)")
     group.addoption("--guest-cpus", type=int, default=DEFAULTS.guest_cpus,
                     help="guest CPUs (default: %(default)s)")
+    group.addoption("--ktap", action="store_true",
+                    help="print the run's KTAP stream (results/<run-id>/results.ktap) at the end")
     group.addoption("--check-timeout", type=float, default=DEFAULTS.check_timeout, metavar="S",
                     help="seconds a guest check may take before the guest counts as hung")
 
@@ -47,6 +67,7 @@ def options_from(config: pytest.Config) -> Options:
         series=config.getoption("--series"),
         kconfigs=fragments_with(config.getoption("--kconfig")),
         no_build=config.getoption("--no-build"),
+        prebuilt=config.getoption("--prebuilt"),
         accel=config.getoption("--accel"),
         guest_memory=config.getoption("--guest-memory"),
         guest_cpus=config.getoption("--guest-cpus"),
@@ -59,6 +80,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "guest: needs the booted guest")
     if hasattr(config, "workerinput"):
         return
+    options = options_from(config)
+    try:
+        # Before collection, and before the run folder: one line, status 4.
+        usage.check(options, Cache.default())
+        if config.getoption("--shard") is not None:
+            shard.parse(config.getoption("--shard"))
+        if config.getoption("--shard-durations") is not None:
+            shard.durations(config.getoption("--shard-durations"))
+    except UsageError as e:
+        raise pytest.UsageError(str(e)) from None
     run_dir = new_run_dir(config.getoption("--results-dir"))
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
@@ -69,34 +100,96 @@ def pytest_configure(config: pytest.Config) -> None:
         if reporter is None:
             return
         if capture is None:
-            reporter.write_line(f"[suite] {message}")
+            write_live(reporter, message)
             return
         # Builds and boots happen while pytest captures output: show them.
         with capture.global_and_fixture_disabled():
-            reporter.write_line(f"[suite] {message}")
+            write_live(reporter, message)
 
-    suite = Suite(options_from(config), run_dir, progress)
+    suite = Suite(options, run_dir, progress)
     config.stash[SUITE_KEY] = suite
     config.pluginmanager.register(SuiteReporter(suite), "spawn-template-suite")
 
 
+def write_live(reporter: pytest.TerminalReporter, message: str) -> None:
+    # Flushed: through tox or CI stdout is a pipe, block-buffered, and a
+    # 20-minute build would otherwise show its progress only at the end.
+    reporter.write_line(f"[suite] {message}")
+    reporter.flush()
+
+
 class SuiteReporter:
-    """Counts outcomes per area, prints and saves the summary, stops the guest."""
+    """Counts outcomes per area, sets the run's exit status, prints and saves
+    the summary, stops the guest."""
 
     def __init__(self, suite: Suite):
         self.suite = suite
+        self.interrupted = False
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+            self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        error = call.excinfo.value if call.excinfo is not None else None
+        # What made a test fail decides the exit status (vm/routing.py).
+        if report.failed and error is not None:
+            self.suite.note(error)
+        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+            self.suite.results.append(check_result(item, report, error))
+        return report
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        status = routing.final(int(exitstatus), self.suite.causes, self.interrupted)
+        session.exitstatus = status
+        self.suite.finish(status)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            self.suite.summary.record(area_of(report.nodeid), report.outcome, report.nodeid)
+            self.suite.summary.add(area_of(report.nodeid), report.outcome, report.nodeid)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        self.suite.finish()
-        if not self.suite.summary.counts:
-            return
-        terminalreporter.write_sep("=", "spawn-template summary")
-        terminalreporter.write(self.suite.summary.to_markdown())
-        terminalreporter.write_line(f"results: {self.suite.run_dir}")
+        summary = self.suite.summary
+        if summary.counts or summary.exit_reason:
+            terminalreporter.write_sep("=", "spawn-template summary")
+            terminalreporter.write(summary.to_markdown())
+            terminalreporter.write_line(f"results: {self.suite.run_dir}")
+        if terminalreporter.config.getoption("--ktap"):
+            terminalreporter.write_sep("=", "KTAP")
+            terminalreporter.write((self.suite.run_dir / KTAP_FILE).read_text())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--shard I/N, after -k and -m have selected."""
+    spec = config.getoption("--shard")
+    if spec is None:
+        return
+    index, total = shard.parse(spec)
+    junit = config.getoption("--shard-durations")
+    parts = shard.split([i.nodeid for i in items], total,
+                        shard.durations(junit) if junit else None)
+    mine = set(parts[index - 1])
+    config.hook.pytest_deselected(items=[i for i in items if i.nodeid not in mine])
+    items[:] = [i for i in items if i.nodeid in mine]
+
+
+def check_result(item: pytest.Item, report: pytest.TestReport,
+                 error: BaseException | None) -> CheckResult:
+    """The record KTAP and KCIDB are written from."""
+    if isinstance(item, GuestCheck):
+        program, test = item.path.stem, item.name
+    else:
+        program, test = area_of(item.nodeid), item.name
+    if report.skipped and isinstance(report.longrepr, tuple):
+        log = report.longrepr[2].removeprefix("Skipped: ")
+    else:
+        log = report.longreprtext if report.failed else ""
+    return CheckResult(program, test, status_of(report.outcome, error), report.duration, log,
+                       item.nodeid)
 
 
 def area_of(nodeid: str) -> str:
@@ -130,43 +223,46 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 
 class CheckProgram(pytest.File):
-    """A check program (kselftest_harness); its checks come from `-l`."""
+    """A check program (kselftest_harness); its checks come from `-l` of a
+    binary built only to be listed (vm/listing.py): collecting builds no kernel."""
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[SUITE_KEY]
         try:
-            binary = suite.check_programs().binary(self.path)
-            names = checks.list_checks(binary)
+            names = checks.list_checks(suite.listing_programs().binary(self.path))
         except HarnessError as e:
-            # Every guest program shares the kernel: say why once, in full.
+            # Every guest program is listed the same way: say why once, in full.
             first = suite.collect_error_shown is False
             suite.collect_error_shown = True
             raise self.CollectError(str(e) if first else
                                     f"not collected: {type(e).__name__} (see above)") from None
         for name in names:
-            yield GuestCheck.from_parent(self, name=name, binary=binary)
-
-
-class GuestCheckFailed(Exception):
-    """A guest check failed; the message is the whole story."""
+            yield GuestCheck.from_parent(self, name=name)
 
 
 class GuestCheck(pytest.Item):
-    """One check: `program -r NAME` in the guest."""
+    """One check: `program -r NAME` in the guest, the program compiled
+    against the build's UAPI headers (the kernel is built on first need)."""
 
-    def __init__(self, *, binary: Path, **kwargs: object) -> None:
+    def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.binary = binary
         self.add_marker("guest")
 
     def runtest(self) -> None:
         suite = self.config.stash[SUITE_KEY]
-        report(suite.run_check(self.binary, self.name))
+        report(suite.run_check(suite.check_programs().binary(self.path), self.name))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: object = None) -> str:
-        if isinstance(excinfo.value, (GuestCheckFailed, HarnessError)):
-            return str(excinfo.value)
+        error = excinfo.value
+        if isinstance(error, HarnessError):
+            # The same build or boot failure fails every check: in full once.
+            suite = self.config.stash[SUITE_KEY]
+            if suite.shown(error):
+                return f"not run: {type(error).__name__} (see the first failure)"
+            return str(error)
+        if isinstance(error, CheckFailed):
+            return str(error)
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -178,4 +274,4 @@ def report(outcome: Outcome) -> None:
     if outcome.verdict is Verdict.SKIPPED:
         pytest.skip(outcome.message)
     if outcome.verdict is Verdict.FAILED:
-        raise GuestCheckFailed(outcome.message)
+        raise CheckFailed(outcome.message)

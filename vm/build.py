@@ -16,9 +16,10 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from vm import identity, kconfig, kconfig_explain
 from vm.apply import AppliedTree
@@ -48,6 +49,8 @@ SHADOW_STAMP = ".suite-shadowed-headers"
 class Configured:
     build_dir: Path
     key: str  # what the .config was made from ("as-is" for --no-build)
+    fragments: tuple[str, ...] = ()  # their names, in merge order
+    wanted_key: str = ""  # digest of the merged wanted entries
 
     @property
     def config_path(self) -> Path:
@@ -172,7 +175,8 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     # Kconfig asks the compiler what it supports: the toolchain is an input.
     key = digest(tree.commit, kconfig.render(wanted), toolchain())
     stamp = folder / CONFIG_STAMP
-    configured = Configured(folder, key)
+    configured = Configured(folder, key, tuple(f.path.stem for f in fragments),
+                            wanted_key(wanted))
     if (stamp.is_file() and configured.config_path.is_file()
             and stamp.read_text().split() == [key, config_hash(configured.config_path)]):
         return configured
@@ -191,6 +195,25 @@ def configure(tree: AppliedTree, fragments: tuple[kconfig.Fragment, ...],
     # The .config's own hash too: one edited by hand is not the config of the key.
     stamp.write_text(f"{key} {config_hash(config)}\n")
     return configured
+
+
+def wanted_key(wanted: dict[str, str]) -> str:
+    """What a set of fragments asks for, whatever their names or order of lines."""
+    return digest(kconfig.render(dict(sorted(wanted.items()))))
+
+
+def provenance(tree: AppliedTree, configured: Configured) -> dict[str, Any]:
+    """The BuildRecord fields that say what a build is made from."""
+    src, series = tree.source, tree.series
+    return dict(
+        source=f"{src.version} from {src.origin} (base {src.base[:12]})",
+        series=series.title, series_key=series.key, config_key=configured.key,
+        kernel_version=src.version, kernel_origin=src.origin, base=src.base,
+        series_name=series.name, series_revision=series.revision,
+        patchset_hash=series.patchset_hash, fragments=configured.fragments,
+        wanted_key=configured.wanted_key,
+        config_hash=config_hash(configured.config_path) if configured.config_path.is_file()
+        else "")
 
 
 def config_hash(config: Path) -> str:
@@ -349,14 +372,15 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
     if (last is not None and last.inputs == inputs and stamp.is_file()
             and stamp.read_text().strip() == inputs and bzimage.is_file()):
         progress(f"build: unchanged, skipped ({bzimage}, build {last.identity})")
-        return Built(tree, configured, last)
+        # The same inputs; a record from before the provenance fields gets them.
+        refreshed = replace(last, **provenance(tree, configured))
+        if refreshed != last:
+            refreshed.write(build_dir)
+        return Built(tree, configured, refreshed)
     stamp.unlink(missing_ok=True)
     (build_dir / identity.RECORD).unlink(missing_ok=True)
-    record = identity.BuildRecord(
-        identity=identity.new_identity(inputs), inputs=inputs,
-        source=f"{tree.source.version} from {tree.source.origin} (base {tree.source.base[:12]})",
-        series=tree.series.title if tree.series.patches else "none",
-        series_key=tree.series.key, config_key=configured.key)
+    record = identity.BuildRecord(identity=identity.new_identity(inputs), inputs=inputs,
+                                  **provenance(tree, configured))
     jobs = jobs or os.cpu_count() or 1
     env = make_env()
     # UTS_VERSION is "#<this> SMP ...": the identity reaches the setup
@@ -392,6 +416,8 @@ def build(tree: AppliedTree, configured: Configured, log_path: Path, progress: P
                          + first_errors(log_path.read_text(errors="replace")))
     # The image must carry the identity just given to it, or a cache lied.
     identity.verify_build(build_dir / "vmlinux", bzimage, record.identity)
+    # The .config as it was built (make may have refreshed it).
+    record = replace(record, config_hash=config_hash(configured.config_path))
     record.write(build_dir)
     stamp.write_text(inputs + "\n")
     progress(f"build: done in {seconds:.0f} s ({compiled} files compiled), "

@@ -9,6 +9,8 @@
                                   folder per set of inputs
       ccache/                     ccache's store and the suite's ccache.conf
       gate/<key>.json             a series' guest outcomes, a gate's baseline (vm/gate.py)
+      listing/<key>/              check programs built only to be listed (vm/listing.py)
+      listing/harness-<key>/      kselftest_harness.h and kselftest.h out of Debian's tarball
       bin/kcc-<digest>            the compiler wrapper (vm/kcc)
 
 Every path in the cache is named here; docs/caches.md says what each key is.

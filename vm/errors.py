@@ -33,3 +33,7 @@ class BuildError(HarnessError):
 
 class GuestError(HarnessError):
     """The guest cannot be booted or driven; GuestCrashed when its kernel died."""
+
+
+class UsageError(HarnessError):
+    """A bad option or input, found before anything runs; one line naming it."""

@@ -26,7 +26,7 @@ from vm.first_bad import Probe, bisect
 from vm.gate_compare import compare
 from vm.gate_report import GateResult, PatchRow, decide, load, write
 from vm.gate_rows import patch_rows
-from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
+from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
 from vm.outcomes import Outcome, Status, read_junit
 from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.results import new_run_dir
@@ -220,7 +220,7 @@ def _prefix_probe(full: series.Series, args: argparse.Namespace, run_dir: Path) 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m vm.gate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", default=DEFAULTS.series, metavar="DIR|MBOX")
+    parser.add_argument("--series", default=str(DEFAULT_SERIES), metavar="DIR|MBOX")
     parser.add_argument("--baseline", metavar="DIR|MBOX|RESULTS_DIR",
                         help="the previous revision, or a gate's or run's results folder")
     parser.add_argument("--kconfig", action="append", default=[], metavar="NAME|FILE")

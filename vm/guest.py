@@ -55,7 +55,10 @@ class GuestCrashed(GuestError):
 
 
 def vng_path() -> str:
-    """vng next to this Python (a venv's, or pyenv's real one: not its slow shim)."""
+    """$SUITE_VNG if set (another virtme-ng, or a test's stand-in); else vng
+    next to this Python (a venv's, or pyenv's real one: not its slow shim)."""
+    if os.environ.get("SUITE_VNG"):
+        return os.environ["SUITE_VNG"]
     beside = Path(sys.executable).parent / "vng"
     return str(beside) if beside.is_file() else "vng"
 

@@ -19,7 +19,7 @@ import shutil
 import struct
 import subprocess
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from vm.errors import GuestError, HarnessError
@@ -45,14 +45,28 @@ class StaleKernelError(HarnessError):
 
 @dataclass(frozen=True)
 class BuildRecord:
-    """What one build was made from; kept next to it as RECORD."""
+    """What one build was made from (its provenance); kept next to it as RECORD.
+
+    The fields after config_key came later: a record from before them reads
+    with them empty, and the next run that finds the build unchanged fills
+    them in (vm/build.py).
+    """
 
     identity: str
     inputs: str  # digest of source commit, config and toolchain
     source: str
-    series: str
-    series_key: str
+    series: str  # title: "spawn-template v2" or "none"
+    series_key: str  # vm/series.py Series.key: the digest of the patch texts
     config_key: str
+    kernel_version: str = ""  # "6.12.48"
+    kernel_origin: str = ""  # the tarball or tree it came from
+    base: str = ""  # commit id of the pristine source in the cache repository
+    series_name: str = ""
+    series_revision: str = ""
+    patchset_hash: str = ""  # KCIDB's hash of the patches (Series.patchset_hash)
+    fragments: tuple[str, ...] = ()  # config fragments, in merge order
+    wanted_key: str = ""  # digest of the merged fragments' entries: what was asked
+    config_hash: str = ""  # digest of the final .config
 
     def write(self, build_dir: Path) -> None:
         (build_dir / RECORD).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -60,8 +74,19 @@ class BuildRecord:
     @classmethod
     def read(cls, build_dir: Path) -> "BuildRecord | None":
         try:
-            return cls(**json.loads((build_dir / RECORD).read_text()))
-        except (OSError, ValueError, TypeError):
+            return cls.parse((build_dir / RECORD).read_text())
+        except OSError:
+            return None
+
+    @classmethod
+    def parse(cls, text: str | bytes) -> "BuildRecord | None":
+        try:
+            data = json.loads(text)
+            known = {f.name for f in fields(cls)}
+            data = {k: tuple(v) if isinstance(v, list) else v
+                    for k, v in data.items() if k in known}
+            return cls(**data)
+        except (ValueError, TypeError, AttributeError):
             return None
 
 

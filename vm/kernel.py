@@ -14,7 +14,8 @@ from vm import apply, build, kconfig, preflight, source
 from vm.build import Built, CacheMode
 from vm.cache import Cache, build_folder
 from vm.errors import HarnessError
-from vm.identity import BuildRecord
+from vm.identity import RECORD, BuildRecord
+from vm.paths import digest
 from vm.progress import Progress
 from vm.series import Series
 
@@ -38,23 +39,42 @@ def build_kernel(request: KernelRequest, cache: Cache, log_path: Path, progress:
     return build.build(tree, configured, log_path, progress, cache, mode=mode)
 
 
-def last_build(request: KernelRequest, cache: Cache, progress: Progress) -> Built:
-    """--no-build: the kernel last built from this source, as it is, if it
-    was built from the requested series (its config is not checked)."""
+def build_folders(kernel_tree: Path | None, cache: Cache) -> list[Path]:
+    """Where a build of this source would be, found without preparing the
+    source (vm/source.py names the repositories the same way)."""
+    if kernel_tree is None:
+        repos = [cache.source_repo(source.tarball_key(source.find_debian_tarball()))]
+    else:
+        key = digest(str(kernel_tree.resolve()))
+        repos = [cache.source_repo("tree-" + key), cache.source_repo("copy-" + key) / "repo"]
+    return [build_folder(r) for r in repos]
+
+
+def recorded_build(kernel_tree: Path | None, cache: Cache) -> tuple[Path, BuildRecord] | None:
+    """The last finished build of this source and its record, if any."""
+    found = [(f, r) for f in build_folders(kernel_tree, cache)
+             if (r := BuildRecord.read(f)) is not None]
+    if not found:
+        return None
+    return max(found, key=lambda fr: (fr[0] / RECORD).stat().st_mtime)
+
+
+def last_build(kernel_tree: Path | None, cache: Cache, progress: Progress) -> Built:
+    """--no-build: the kernel last built from this source, as it is. What it
+    was built from is its record's word (vm/usage.py refuses a --series or
+    --kconfig that contradicts it before anything runs)."""
     preflight.require(preflight.BUILD_TOOLS, "build the kernel")
-    src = source.resolve(request.kernel_tree, cache, progress)
-    chosen = request.series
-    tree = apply.AppliedTree(src, chosen, src.base)
+    src = source.resolve(kernel_tree, cache, progress)
     folder = build_folder(src.repo)
     record = BuildRecord.read(folder)
     if record is None:
         raise HarnessError(f"--no-build: no recorded build in {folder} "
                            "(run once without --no-build)")
-    if record.series_key != chosen.key:
-        raise HarnessError(f"--no-build: the last build in {folder} is of "
-                           f"{record.series}, not of {chosen.title} (--series); "
-                           "run without --no-build, or with the series it was built from")
-    built = Built(tree, build.Configured(folder, "as-is"), record)
+    # The series by name only: its patches are not needed to boot the build.
+    recorded = Series(record.series_name or record.series, record.series_revision, ())
+    tree = apply.AppliedTree(src, recorded, src.base)
+    configured = build.Configured(folder, "as-is", record.fragments, record.wanted_key)
+    built = Built(tree, configured, record)
     if not built.bzimage.is_file():
         raise HarnessError(f"--no-build: no previous build in {folder}")
     progress(f"build: --no-build, using {built.bzimage} as is "

@@ -24,13 +24,24 @@ def fragments_with(extra: Iterable[str]) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Options:
     kernel_tree: Path | None = None  # None: Debian's linux-source tarball
-    series: str = str(DEFAULT_SERIES)  # DIR, MBOX or "none"
+    # DIR, MBOX or "none"; None: not given (a build takes DEFAULT_SERIES,
+    # --no-build and --prebuilt the series of the build they boot).
+    series: str | None = None
     kconfigs: tuple[str, ...] = DEFAULT_FRAGMENTS
     no_build: bool = False
+    prebuilt: Path | None = None  # an exported build (vm/prebuilt.py), folder or tarball
     accel: str = "auto"
     guest_memory: str = "1G"
     guest_cpus: int = 2
     check_timeout: float = 300.0  # seconds before a check counts as a hang
+
+    @property
+    def series_spec(self) -> str:
+        return str(DEFAULT_SERIES) if self.series is None else self.series
+
+    @property
+    def kconfigs_given(self) -> bool:
+        return self.kconfigs != DEFAULT_FRAGMENTS
 
 
 DEFAULTS = Options()

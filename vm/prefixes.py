@@ -18,7 +18,7 @@ from vm import series
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.kernel import KernelRequest, build_kernel
-from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
+from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
 
 
 def log(message: str) -> None:
@@ -45,7 +45,7 @@ def build_prefixes(full: series.Series, tree: Path | None,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", default=DEFAULTS.series)
+    parser.add_argument("--series", default=str(DEFAULT_SERIES))
     parser.add_argument("--kconfig", action="append", default=[])
     parser.add_argument("--kernel-tree", type=Path)
     args = parser.parse_args()

@@ -12,6 +12,10 @@ from vm import health, ktap
 from vm.guest import Guest, GuestCrashed
 
 
+class CheckFailed(Exception):
+    """A guest check failed; the message is the whole story."""
+
+
 class Verdict(Enum):
     PASSED = "passed"
     FAILED = "failed"

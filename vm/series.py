@@ -5,6 +5,7 @@ order, each with a label for messages, and its key, the digest of their
 texts, under which everything made from it is cached.
 """
 
+import hashlib
 import re
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,15 @@ class Series:
     @property
     def key(self) -> str:
         return digest(*(p.text for p in self.patches)) if self.patches else "none"
+
+    @property
+    def patchset_hash(self) -> str:
+        """KCIDB's: sha256 over the newline-terminated sha256 of each patch,
+        in order; empty without patches."""
+        if not self.patches:
+            return ""
+        each = "".join(hashlib.sha256(p.text.encode()).hexdigest() + "\n" for p in self.patches)
+        return hashlib.sha256(each.encode()).hexdigest()
 
     @property
     def title(self) -> str:

@@ -94,7 +94,7 @@ def _finish(repo: Path, base: str, origin: str) -> KernelSource:
     return KernelSource(repo=repo, base=base, version=kernel_version(makefile), origin=origin)
 
 
-def _untar(tarball: Path) -> list[str]:
+def untar_command(tarball: Path) -> list[str]:
     if tarball.name.endswith(".xz") and shutil.which("xz"):
         # Debian's tarball is made of many xz blocks: decompress on every core.
         return ["tar", "-I", "xz -T0", "-xf", str(tarball)]
@@ -115,7 +115,7 @@ def from_tarball(tarball: Path, cache: Cache, progress: Progress) -> KernelSourc
         with tarfile.open(tarball) as tar:
             top = tar.next()
         strip = ["--strip-components=1"] if top is not None and top.isdir() else []
-        run([*_untar(tarball), "-C", str(tmp), *strip], error=SourceError)
+        run([*untar_command(tarball), "-C", str(tmp), *strip], error=SourceError)
         progress("source: recording the pristine base in git")
         base = _record_base(tmp, f"base: {tarball.name}")
         ensure_blobs(tmp, tree_entries(tmp, base, ["Makefile"]))

@@ -4,6 +4,7 @@ Each step runs once, when first needed, and remembers its result, so that
 host-only runs never build a kernel and guest runs build and boot once.
 """
 
+import json
 import re
 import shutil
 import time
@@ -11,7 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import accel, build, checks, identity, series
+from vm import (
+    accel,
+    build,
+    checkresults,
+    checks,
+    identity,
+    kcidb,
+    ktap_out,
+    listing,
+    prebuilt,
+    routing,
+    series,
+)
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import Guest, GuestSpec
@@ -20,6 +33,10 @@ from vm.options import Options
 from vm.progress import Progress
 from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
+from vm.status import ExitStatus
+
+# Where a --prebuilt tarball is unpacked for the run (removed at its end).
+UNPACKED = "prebuilt"
 
 
 @dataclass
@@ -37,6 +54,17 @@ class Suite:
     _failure: HarnessError | None = None
     _boot_failure: HarnessError | None = None
     collect_error_shown: bool = False
+    _listing: checks.CheckPrograms | None = None
+    _shown: set[int] = field(default_factory=set)
+    # What went wrong, as exit statuses (vm/routing.py), and the first message of each.
+    causes: dict[ExitStatus, str] = field(default_factory=dict)
+    results: list[checkresults.CheckResult] = field(default_factory=list)
+
+    def note(self, error: BaseException) -> None:
+        """Remember what an error says about the run, for its exit status."""
+        lines = str(error).strip().splitlines()
+        self.causes.setdefault(routing.cause(error),
+                               f"{type(error).__name__}: {lines[0] if lines else ''}")
 
     def _timed(self, phase: str, start: float) -> None:
         self.summary.timings[phase] = self.summary.timings.get(phase, 0.0) + (
@@ -46,6 +74,13 @@ class Suite:
         """The built kernel: source -> series -> config -> build, each cached."""
         if self._failure is not None:
             raise self._failure
+        if self._built is None and self.options.prebuilt is not None:
+            try:
+                self._load_prebuilt(self.options.prebuilt)
+            except HarnessError as e:
+                self._failure = e
+                self.note(e)
+                raise
         if self._built is None:
             try:
                 with locked(self.cache, self.progress):
@@ -53,33 +88,71 @@ class Suite:
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
+                self.note(e)
                 raise
         return self._built
 
     def _prepare_kernel(self) -> build.Built:
         start = time.monotonic()
         opts = self.options
-        chosen = series.load(opts.series)
-        self.summary.series = (f"{chosen.title} ({len(chosen.patches)} patches)"
-                               if chosen.patches else "none")
-        request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
         if opts.no_build:
-            built = last_build(request, self.cache, self.progress)
+            built = last_build(opts.kernel_tree, self.cache, self.progress)
+            self.summary.how = "--no-build: the last build, as it is"
         else:
+            chosen = series.load(opts.series_spec)
+            request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
             built = build_kernel(request, self.cache, self.run_dir / "build.log", self.progress)
-        src = built.tree.source
-        self.summary.kernel = f"{src.version} from {src.origin}"
-        self.summary.build = built.identity
+            self.summary.how = "built by this run (or unchanged since the last)"
+        # What is reported is the record of the build that boots, never the options.
+        self.summary.set_build(built.record)
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
         return built
 
+    def shown(self, error: BaseException) -> bool:
+        """Whether @error was already reported in full; from now on it has been."""
+        seen = id(error) in self._shown
+        self._shown.add(id(error))
+        return seen
+
+    def listing_programs(self) -> checks.CheckPrograms:
+        """Binaries to list the checks with; no kernel is built for them."""
+        if self._listing is None and self.options.prebuilt is not None:
+            # Its own programs: listing them compiles nothing.
+            self.kernel()
+            self._listing = self._checks
+        if self._listing is None:
+            try:
+                harness = listing.harness_dir(self.options.kernel_tree, self.cache, self.progress)
+                self._listing = listing.compile_for_listing(harness, self.cache, self.progress)
+            except HarnessError as e:
+                # Not the revision's fault: the suite's checks or the host's tools.
+                error = HarnessError(f"cannot list the guest checks: {e}")
+                self.note(error)
+                raise error from e
+        return self._listing
+
+    def _load_prebuilt(self, path: Path) -> None:
+        """An exported build: no source, no compile, no cache."""
+        start = time.monotonic()
+        self._built, self._checks = prebuilt.load(path, self.run_dir / UNPACKED)
+        self.summary.how = f"--prebuilt {path}"
+        self.summary.set_build(self._built.record)
+        shutil.copyfile(self._built.configured.config_path, self.run_dir / "kernel.config")
+        self.progress(f"build: --prebuilt, build {self._built.identity} "
+                      f"({self._built.record.series}) from {path}")
+        self._timed("build", start)
+
     def check_programs(self) -> checks.CheckPrograms:
+        built = self.kernel()  # a prebuilt one comes with its programs
         if self._checks is None:
-            built = self.kernel()
             # Under the lock: another run may be compiling into the same folder.
-            with locked(self.cache, self.progress):
-                self._checks = checks.compile_all(built, self.progress)
+            try:
+                with locked(self.cache, self.progress):
+                    self._checks = checks.compile_all(built, self.progress)
+            except HarnessError as e:
+                self.note(e)
+                raise
         return self._checks
 
     def guest(self) -> Guest:
@@ -99,6 +172,7 @@ class Suite:
             identity.verify_image(built.bzimage, built.identity)
         except identity.StaleKernelError as e:
             self._boot_failure = e
+            self.note(e)
             raise
         reboot = self._guest is not None
         self.progress(("guest: rebooting" if reboot else "guest: booting")
@@ -111,6 +185,7 @@ class Suite:
         except HarnessError as e:
             # A kernel that does not boot fails every guest test the same way.
             self._boot_failure = e
+            self.note(e)
             raise
         self._timed("boot", start)
         self._verify_booted(built)
@@ -126,6 +201,7 @@ class Suite:
         except HarnessError as e:
             self._guest.kill()
             self._boot_failure = e
+            self.note(e)
             raise
         self.summary.booted = identity.from_proc_version(result.output)
         self.summary.proc_version = result.output.strip()
@@ -135,7 +211,7 @@ class Suite:
         session's tree): later boots must carry its identity."""
         self._built = built
         self._boot_failure = None
-        self.summary.build = built.identity
+        self.summary.set_build(built.record)
 
     def reboot(self) -> None:
         """Stop the guest: the next command boots the current build."""
@@ -183,9 +259,26 @@ class Suite:
         with open(self.run_dir / "dmesg.log", "a") as out:
             out.write(self._guest.full_kernel_log() + "\n")
 
-    def finish(self) -> None:
+    def finish(self, exit_status: int | None = None) -> None:
+        """Stop the guest; write the results folder's summary."""
         if self._guest is not None:
             self._guest.shutdown()
             self._save_kernel_log()
+        # An unpacked --prebuilt tarball: the tarball itself is the record.
+        shutil.rmtree(self.run_dir / UNPACKED, ignore_errors=True)
+        if exit_status is not None:
+            self.summary.exit_status = exit_status
+            self.summary.exit_reason = self.causes.get(ExitStatus(exit_status), "") if (
+                exit_status in ExitStatus._value2member_map_) else ""
         self.summary.write(self.run_dir)
+        self.write_results()
+
+    def write_results(self) -> None:
+        """checks.json (what shards merge from), results.ktap, kcidb.json."""
+        checkresults.save(self.results, self.run_dir / checkresults.CHECKS_FILE)
+        (self.run_dir / ktap_out.KTAP_FILE).write_text(ktap_out.render(self.results))
+        record = self.summary.record
+        doc = kcidb.document(record, series.load(self.options.series_spec),
+                             self.summary.provenance(), self.results, self.causes)
+        (self.run_dir / kcidb.KCIDB_FILE).write_text(json.dumps(doc, indent=1) + "\n")
 

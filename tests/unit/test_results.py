@@ -7,9 +7,9 @@ from vm.results import Summary, new_run_dir
 def test_summary_counts_per_area(tmp_path: Path) -> None:
     s = Summary(kernel="6.12.117", series="spawn-template v1", accel="tcg",
                 timings={"build": 1.0, "boot": 5.5})
-    s.record("abi_create", "passed", "a")
-    s.record("abi_create", "failed", "tests/guest/abi_create.c::global.x")
-    s.record("creds", "skipped", "c")
+    s.add("abi_create", "passed", "a")
+    s.add("abi_create", "failed", "tests/guest/abi_create.c::global.x")
+    s.add("creds", "skipped", "c")
     md = s.to_markdown()
     assert "| abi_create | 1 | 1 | 0 |" in md
     assert "| **total** | 1 | 1 | 1 |" in md

@@ -54,7 +54,8 @@ class FakeGuest(Guest):
         self._log.append(f"[    0.000000] fake boot {self.number}")
         if not self.boots:
             self._log.append("[    0.100000] Kernel panic - not syncing: VFS: Unable to mount root")
-            raise GuestCrashed("guest boot failed: vng exited", "Kernel panic")
+            raise GuestCrashed("guest boot failed: vng exited",
+                               "Linux version 6.12.117+\nKernel panic - not syncing: VFS")
         self._running = True
         self.boot_seconds = 0.5
         return self.boot_seconds

@@ -139,7 +139,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="measure in a guest")
-    r.add_argument("--series", default=DEFAULTS.series, metavar="DIR|MBOX|none")
+    # None: the default series, or with --no-build the last build's (vm/options.py).
+    r.add_argument("--series", default=None, metavar="DIR|MBOX|none")
     r.add_argument("--kernel-tree", type=Path, default=None, metavar="PATH")
     r.add_argument("--kconfig", action="append", default=[], metavar="NAME|FILE")
     r.add_argument("--no-build", action="store_true", help="use the last build as is")
