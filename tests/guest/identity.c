@@ -102,6 +102,85 @@ TEST(create_on_noexec_mount_eacces)
 	close(fd);
 }
 
+/*
+ * A regular, executable file on an exec mount that cannot be mapped: a
+ * file of a tracing instance made for the check, chmod 0755, on a tracefs
+ * mounted by the check (the system's may be noexec). tracefs is one
+ * superblock: the instance is seen everywhere and removed by the parent.
+ */
+#define SYS_TRACING	"/sys/kernel/tracing"
+#define MY_TRACING	ST_SCRATCH "/tracing"
+
+FIXTURE(unmappable) {
+	char name[48];
+	char inst[128];
+	int made;
+};
+
+FIXTURE_SETUP(unmappable)
+{
+	self->made = 0;
+	REQUIRE_SPAWN_TEMPLATE_CREATE(_metadata);
+	st_scratch(_metadata, 0);
+	ASSERT_EQ(0, mkdir(MY_TRACING, 0755));
+	if (mount("nodev", MY_TRACING, "tracefs", 0, NULL))
+		SKIP(return, "tracefs not available (mount: %s)", strerror(errno));
+	snprintf(self->name, sizeof(self->name), "st_unmappable_%d", getpid());
+	snprintf(self->inst, sizeof(self->inst), MY_TRACING "/instances/%s",
+		 self->name);
+	if (mkdir(self->inst, 0755))
+		SKIP(return, "no tracing instances (mkdir: %s)", strerror(errno));
+	self->made = 1;
+}
+
+/* In the parent, after a failed ASSERT too (README.md). */
+FIXTURE_TEARDOWN_PARENT(unmappable)
+{
+	char path[128];
+
+	if (!self->made)
+		return;
+	if (access(SYS_TRACING "/instances", F_OK) &&
+	    (unshare(CLONE_NEWNS) ||
+	     mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	     mount("nodev", SYS_TRACING, "tracefs", 0, NULL))) {
+		TH_LOG("cannot reach tracefs to remove instance %s: %m", self->name);
+		return;
+	}
+	snprintf(path, sizeof(path), SYS_TRACING "/instances/%s", self->name);
+	if (rmdir(path) && errno != ENOENT)
+		TH_LOG("rmdir %s: %m", path);
+}
+
+TEST_F(unmappable, create_eacces)
+{
+	/* spec: spawn_template_create(): the file must be a regular file, executable, on a mount without noexec, and mmap-able; otherwise EACCES */
+	char path[160];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/trace_marker", self->inst);
+	ASSERT_EQ(0, chmod(path, 0755)) TH_LOG("chmod %s: %m", path);
+	/* Every other condition holds: only the mapping is missing. */
+	ASSERT_EQ(0, stat(path, &st));
+	ASSERT_TRUE(S_ISREG(st.st_mode));
+	ASSERT_EQ(0, access(path, X_OK));
+	ASSERT_EQ(-1, spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(EACCES, errno)
+		TH_LOG("spec: a file that cannot be mapped is EACCES (path): got %s",
+		       strerrorname_np(errno));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %m", path);
+	ASSERT_EQ(-1, spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC));
+	ASSERT_EQ(EACCES, errno)
+		TH_LOG("spec: a file that cannot be mapped is EACCES (execfd): got %s",
+		       strerrorname_np(errno));
+	ASSERT_EQ(0, close(fd));
+	/* The parent removes it if we fail before this. */
+	ASSERT_EQ(0, rmdir(self->inst)) TH_LOG("rmdir %s: %m", self->inst);
+	self->made = 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The identity key: ESTALE after a change, for both origins           */
 
@@ -406,6 +485,14 @@ TEST_F(key, owner)
 	ASSERT_EQ(0, chown(PROBE, 0, ST_NOBODY));
 	link_op(_metadata, variant);
 	ASSERT_KEY_STALE("chown");
+}
+
+TEST_F(key, owner_uid)
+{
+	/* spec: spawn_template_create(): identity key: owner uid/gid: a new owner uid alone is a change (ESTALE), also with a link or unlink */
+	ASSERT_EQ(0, chown(PROBE, ST_NOBODY, (gid_t)-1));
+	link_op(_metadata, variant);
+	ASSERT_KEY_STALE("chown of the owner uid");
 }
 
 TEST(rename_replace_path_estale)
