@@ -212,3 +212,20 @@ def test_a_derived_revision_edits_one_patch_and_keeps_its_hunks(tmp_path: Path) 
     assert "revision: v2-broken" in (tmp_path / "broken" / "series.yaml").read_text()
     with pytest.raises(SeriesError, match="not once"):
         derive(V2, tmp_path / "again", 8, old, new, "x")
+
+
+def test_the_recorded_v2_gate_passes_and_lists_what_v2_fixed() -> None:
+    """gate.json of `vm.gate --series v2 --baseline v1` (docs/gate.md): read
+    back, the rules give the same verdict, and a revision that breaks one
+    of v2's passing checks fails against it."""
+    v2 = load(DATA / "gate-v2-vs-v1.json")
+    assert len(v2.rows) == 8 and all(r.builds for r in v2.rows)
+    assert not v2.failing and len(v2.guest) == 293
+    check = "tests/guest/precedence.c::create.eacces_etxtbsy_rdwr_execfd." \
+            "refused_with_the_first_error"
+    assert v2.guest[check].status is Status.PASSED
+    broken = dict(v2.guest)
+    broken[check] = FAIL
+    r = result(v2.rows, broken)
+    r.diff = compare(broken, v2.guest)
+    assert verdict(r, strict=False) is ExitStatus.FAILED and r.diff.regressed == [check]
