@@ -6,6 +6,7 @@ gate.json back as its baseline (load()).
 """
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -177,6 +178,14 @@ def _listing(title: str, items: list[str]) -> list[str]:
     return [f"{title} ({len(items)}):", "", *(f"- `{i}`" for i in items), ""]
 
 
+# The harness's preamble of a check's output: not what went wrong.
+_PREAMBLE = re.compile(r"^(TAP version|1\.\.\d|# Starting \d|#\s+RUN\s)")
+
+
+def _failure_lines(text: str, limit: int = 6) -> list[str]:
+    return [line for line in text.splitlines() if not _PREAMBLE.match(line)][:limit]
+
+
 def to_markdown(result: GateResult) -> str:
     verdict = "PASS" if result.status is ExitStatus.OK else "FAIL"
     out = [f"# Gate: {result.series}: {verdict}", "",
@@ -209,7 +218,7 @@ def to_markdown(result: GateResult) -> str:
             label = result.rows[fb.patch - 1].label if fb.patch <= len(result.rows) else "?"
             before = f"{fb.before} at {fb.patch - 1:04d}" if fb.patch > 1 else fb.before
             out += [f"- `{fb.check}`: first fails with patch {label}; {before}", "",
-                    "  ```", *(f"  {line}" for line in fb.failure.splitlines()[:6]), "  ```", ""]
+                    "  ```", *(f"  {line}" for line in _failure_lines(fb.failure)), "  ```", ""]
         out += [f"Prefixes built and booted for this: {result.probes or 'none'}", ""]
     if result.diff is not None:
         d = result.diff

@@ -7,7 +7,7 @@ import pytest
 from vm import gate, patchcheck
 from vm.derive import derive
 from vm.errors import SeriesError
-from vm.first_bad import Probe, bisect
+from vm.first_bad import FirstBad, Probe, bisect
 from vm.gate_compare import compare, duration_moved
 from vm.gate_report import GateResult, PatchRow, decide, load, write
 from vm.outcomes import Outcome, Status, node_id, not_yet_present, read_junit
@@ -229,3 +229,16 @@ def test_the_recorded_v2_gate_passes_and_lists_what_v2_fixed() -> None:
     r = result(v2.rows, broken)
     r.diff = compare(broken, v2.guest)
     assert verdict(r, strict=False) is ExitStatus.FAILED and r.diff.regressed == [check]
+
+
+def test_the_first_bad_patch_is_reported_with_the_failure_not_the_preamble(
+        tmp_path: Path) -> None:
+    r = result([row(k) for k in range(1, 5)], {"c": FAIL})
+    text = "TAP version 13\n1..1\n# Starting 1 tests from 1 test cases.\n" \
+           "#  RUN           global.reserved ...\n# abi_create.c:198:reserved:Expected -1"
+    r.first_bad = [FirstBad("c", 4, text, "not yet present (ENOSYS skip)")]
+    decide(r, strict=False)
+    write(r, tmp_path)
+    md = (tmp_path / "gate.md").read_text()
+    assert "first fails with patch 0004-p.patch; not yet present (ENOSYS skip) at 0003" in md
+    assert "abi_create.c:198" in md and "TAP version" not in md
