@@ -94,9 +94,12 @@ def test_a_bad_option_is_4(tmp_path: Path) -> None:
 def test_a_kernel_that_panics_while_booting_is_1(tmp_path: Path) -> None:
     """The series broke boot: the revision is bad, not the runner."""
     h = Harness(tmp_path, boots=False)
-    with pytest.raises(GuestError):
+    with pytest.raises(GuestError) as e:
         h.suite.guest()
-    assert set(h.suite.causes) == {ExitStatus.FAILED}
+    # Noted by the tests it fails (conftest.py), not by the suite: a
+    # harness test that expects a refused boot must not fail the run.
+    assert routing.cause(e.value) is ExitStatus.FAILED
+    assert not h.suite.causes
 
 
 @pytest.mark.parametrize("error, status", [
