@@ -24,7 +24,7 @@ from vm.git import run_git
 from vm.kernel import KernelRequest, build_kernel
 from vm.mutants import Mutant, MutantError, load_dir
 from vm.mutate_report import MutantResult, Verdict, judge, write
-from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
+from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
 from vm.paths import GUEST_CHECKS_DIR, PATCHES_DIR, REPO_ROOT
 from vm.results import new_run_dir
 from vm.status import ExitStatus
@@ -139,7 +139,7 @@ def exit_status(results: list[MutantResult]) -> ExitStatus:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m vm.mutate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", default=DEFAULTS.series, metavar="DIR|MBOX")
+    parser.add_argument("--series", default=str(DEFAULT_SERIES), metavar="DIR|MBOX")
     parser.add_argument("--mutants", type=Path, default=DEFAULT_MUTANTS, metavar="DIR")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
     parser.add_argument("--kconfig", action="append", default=[], metavar="NAME|FILE")
