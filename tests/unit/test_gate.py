@@ -242,3 +242,16 @@ def test_the_first_bad_patch_is_reported_with_the_failure_not_the_preamble(
     md = (tmp_path / "gate.md").read_text()
     assert "first fails with patch 0004-p.patch; not yet present (ENOSYS skip) at 0003" in md
     assert "abi_create.c:198" in md and "TAP version" not in md
+
+
+def test_a_run_results_folder_is_a_baseline_of_its_checks(tmp_path: Path) -> None:
+    run = tmp_path / "20261130-120000"
+    run.mkdir()
+    (run / "junit.xml").write_text((DATA / "gate-junit.xml").read_text())
+    (run / "summary.json").write_text('{"kernel": "6.6.63 from /usr/src/x.tar.xz"}')
+    base = gate.Baseline(str(run))
+    assert base.junit == run / "junit.xml" and base.series is None
+    from vm import series
+    with pytest.raises(gate.UsageError, match=r"ran on 6\.6\.63"):
+        gate._check_bases(series.load(str(V2)), base, "6.12.117 from y")
+    gate._check_bases(series.load(str(V2)), base, "6.6.63 from y")
