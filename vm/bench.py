@@ -6,6 +6,10 @@
     python3 -m vm.bench guest   # boot to first command, round trip, per-test overhead
     python3 -m vm.bench gate    # the main job, then the gate of v2 against v1 and
                                 # of a broken revision, side by side
+    python3 -m vm.bench prebuilt [--kconfig NAME ...]
+                                # a normal run, then its export with --prebuilt and
+                                # in two shards merged, in a clean clone (vm/bench_ci.py)
+    python3 -m vm.bench collect # --collect-only in a clean clone, cache empty to warm
 
 `build` uses a fresh XDG cache in a temporary folder under the repository's
 build/ (ignored by git), so the developer's cache and ccache are untouched.
@@ -26,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vm import build, checks, health, identity, series
+from vm import bench_ci, build, checks, health, identity, series
 from vm.cache import Cache
 from vm.derive import derive
 from vm.guest import Guest
@@ -235,15 +239,21 @@ def bench_gate(series_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("build", "guest", "gate"))
+    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect"))
     parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--modes", default="safe",
                         help="build: ccache modes to compare, each in its own fresh cache "
                         "(safe, legacy, none; comma-separated)")
+    parser.add_argument("--kconfig", action="append", default=None,
+                        help="prebuilt: fragments of the build (default: lkdtm, the main job's)")
     args = parser.parse_args()
     os.environ.setdefault("LC_ALL", "C")
-    if args.what == "build":
+    if args.what == "prebuilt":
+        bench_ci.bench_prebuilt(args.kconfig or ["lkdtm"])
+    elif args.what == "collect":
+        bench_ci.bench_collect()
+    elif args.what == "build":
         bench_build(args.series, [build.CacheMode(m) for m in args.modes.split(",")])
     elif args.what == "gate":
         bench_gate(args.series)
