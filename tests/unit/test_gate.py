@@ -165,6 +165,12 @@ def test_findings_compare_without_line_numbers_or_trees() -> None:
     out = "/t/fs/x.c:12:3: warning: unused variable 'i' [-Wunused-variable]\n  CC fs/x.o\n"
     assert patchcheck.compiler_warnings(out, [Path("/t")]) == \
         ["fs/x.c: warning: unused variable 'i' [-Wunused-variable]"]
+    # The same lines as they are (vm.mutate's message), on one file or all.
+    two = out + "/t/fs/y.c:1:1: warning: w\n"
+    assert patchcheck.warning_lines(two, "fs/x.c") == \
+        ["/t/fs/x.c:12:3: warning: unused variable 'i' [-Wunused-variable]"]
+    assert patchcheck.warning_lines(two) == [*patchcheck.warning_lines(two, "fs/x.c"),
+                                             "/t/fs/y.c:1:1: warning: w"]
     assert patchcheck.new_findings(["a", "b"], ["a", "b", "b", "c"]) == ["b", "c"]
 
 

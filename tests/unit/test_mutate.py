@@ -285,9 +285,9 @@ def test_compiler_warnings_on_the_mutated_file_only(tmp_path: Path) -> None:
     log = tmp_path / "build.log"
     log.write_text("  CC fs/exec.o\n/src/fs/exec.c:9:1: warning: unused\n"
                    "../fs/spawn_template.c:12:3: warning: unused variable 'x'\n")
-    assert mutate.compiler_warnings(log, ST_FILE) == [
+    assert mutate.warnings_on(log, ST_FILE) == [
         "../fs/spawn_template.c:12:3: warning: unused variable 'x'"]
-    assert mutate.compiler_warnings(tmp_path / "none.log", ST_FILE) == []
+    assert mutate.warnings_on(tmp_path / "none.log", ST_FILE) == []
 
 
 # ---- the report ----
