@@ -263,6 +263,22 @@ static inline int st_probe_template(struct __test_metadata *_metadata)
 	return st_template(_metadata, path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 }
 
+/*
+ * The two template origins as variants of fixture @f, each its own check:
+ * "path" and "execfd" (spawn_template_create_path() or _fd()), told apart
+ * by variant->by_fd.
+ */
+#define ST_ORIGIN_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) {						\
+		bool by_fd;						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, path) {					\
+		.by_fd = false,						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, execfd) {				\
+		.by_fd = true,						\
+	}
+
 /* ---- reading and capturing ---- */
 
 /* Read @fd to its end into @buf (NUL-terminated); bytes read, or -1. */

@@ -342,17 +342,7 @@ FIXTURE(create) {
 	struct env env;
 };
 
-FIXTURE_VARIANT(create) {
-	bool by_fd;
-};
-
-FIXTURE_VARIANT_ADD(create, path) {
-	.by_fd = false,
-};
-
-FIXTURE_VARIANT_ADD(create, execfd) {
-	.by_fd = true,
-};
+ST_ORIGIN_VARIANTS(create);
 
 FIXTURE_SETUP(create)
 {

@@ -53,18 +53,6 @@ static int create_from(bool by_fd, const char *path)
 	return tfd;
 }
 
-/* The two template origins as variants of fixture @f: path and execfd. */
-#define ORIGIN_VARIANTS(f)						\
-	FIXTURE_VARIANT(f) {						\
-		bool by_fd;						\
-	};								\
-	FIXTURE_VARIANT_ADD(f, path) {					\
-		.by_fd = false,						\
-	};								\
-	FIXTURE_VARIANT_ADD(f, execfd) {				\
-		.by_fd = true,						\
-	}
-
 static ino_t ino_of(const char *path)
 {
 	struct stat st;
@@ -189,7 +177,7 @@ FIXTURE(stale) {
 	ino_t ino;
 };
 
-ORIGIN_VARIANTS(stale);
+ST_ORIGIN_VARIANTS(stale);
 
 FIXTURE_SETUP(stale)
 {
@@ -565,7 +553,7 @@ FIXTURE(pin) {
 	int tfd;
 };
 
-ORIGIN_VARIANTS(pin);
+ST_ORIGIN_VARIANTS(pin);
 
 FIXTURE_SETUP(pin)
 {
@@ -1214,7 +1202,7 @@ FIXTURE(origin) {
 	int tfd;
 };
 
-ORIGIN_VARIANTS(origin);
+ST_ORIGIN_VARIANTS(origin);
 
 FIXTURE_SETUP(origin)
 {

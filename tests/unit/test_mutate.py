@@ -62,8 +62,8 @@ def _check_names(program: Path) -> set[str]:
     variants: dict[str, set[str]] = {}
     for fixture, variant in re.findall(r"FIXTURE_VARIANT_ADD\((\w+),\s*(\w+)\)", src):
         variants.setdefault(fixture, set()).add(variant)
-    # Variants made by a macro (ORIGIN_VARIANTS(f), KEY_VARIANT(name, ...)).
-    for fixture in re.findall(r"^ORIGIN_VARIANTS\((\w+)\)", src, re.M):
+    # Variants made by a macro (common.h's ST_ORIGIN_VARIANTS(f), KEY_VARIANT(name, ...)).
+    for fixture in re.findall(r"^ST_ORIGIN_VARIANTS\((\w+)\)", src, re.M):
         variants.setdefault(fixture, set()).update({"path", "execfd"})
     for macro, fixture in re.findall(r"#define (\w+)\(name[^)]*\)\s*\\\s*\n\s*"
                                      r"FIXTURE_VARIANT_ADD\((\w+), name\)", src):
