@@ -254,13 +254,24 @@ static inline int st_template(struct __test_metadata *_metadata,
 	return tfd;
 }
 
-/* A close-on-exec template of helper_probe, next to the running check. */
+/*
+ * A template of helper_probe (next to the running check) with @flags; its
+ * path is left in @path, @len bytes, for a check that needs it too.
+ */
+static inline int st_probe_template_path(struct __test_metadata *_metadata,
+					 char *path, size_t len, __u64 flags)
+{
+	st_helper_path(_metadata, "helper_probe", path, len);
+	return st_template(_metadata, path, flags);
+}
+
+/* A close-on-exec template of helper_probe. */
 static inline int st_probe_template(struct __test_metadata *_metadata)
 {
 	char path[PATH_MAX];
 
-	st_helper_path(_metadata, "helper_probe", path, sizeof(path));
-	return st_template(_metadata, path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	return st_probe_template_path(_metadata, path, sizeof(path),
+				      SPAWN_TEMPLATE_CREATE_CLOEXEC);
 }
 
 /*
