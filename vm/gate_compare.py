@@ -28,10 +28,6 @@ class CheckDiff:
     slower: list[tuple[str, float, float]] = field(default_factory=list)  # (check, before, now)
     faster: list[tuple[str, float, float]] = field(default_factory=list)
 
-    @property
-    def breaks_something(self) -> bool:
-        return bool(self.regressed or self.new_failing or self.newly_skipped)
-
 
 def duration_moved(before: float, now: float) -> int:
     """+1 slower, -1 faster, 0 within the noise."""

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from vm import apply, gate_guest, mutant_patch, series, source
+from vm import apply, gate_guest, mutant_patch, patchcheck, series, source
 from vm.cache import Cache, locked
 from vm.checks import is_check_program
 from vm.errors import BuildError, HarnessError, SeriesError
@@ -44,12 +44,12 @@ def file_at(tree: apply.AppliedTree, path: str) -> str:
     return proc.stdout
 
 
-def compiler_warnings(build_log: Path, path: str) -> list[str]:
-    """Warnings the compiler gave on the mutated file (ccache replays them)."""
+def warnings_on(build_log: Path, path: str) -> list[str]:
+    """Warnings the compiler gave on the mutated file (ccache replays them);
+    none when the build was skipped (no log)."""
     if not build_log.is_file():
         return []
-    return [line.strip() for line in build_log.read_text(errors="replace").splitlines()
-            if ": warning: " in line and f"{path}:" in line]
+    return patchcheck.warning_lines(build_log.read_text(errors="replace"), path)
 
 
 def ordered_programs(hints: tuple[str, ...]) -> list[str]:
@@ -74,7 +74,7 @@ def build_mutant(mutant: Mutant, base: series.Series, args: argparse.Namespace,
         folder = gate_guest.write_series(mutated, out / "series", mutated.revision)
         build_log = out / "build.log"
         build_kernel(KernelRequest(args.kernel_tree, mutated, fragments), cache, build_log, log)
-    warnings = compiler_warnings(build_log, mutant.file)
+    warnings = warnings_on(build_log, mutant.file)
     if warnings:
         raise BuildError("the compiler warns: " + "; ".join(warnings[:3]))
     return folder

@@ -83,11 +83,17 @@ def kernel_doc(tree: Path, files: Iterable[Path], label_root: Path) -> list[str]
                   if "warning:" in line or "error:" in line)
 
 
+def warning_lines(output: str, path: str | None = None) -> list[str]:
+    """The compiler's "warning:" lines in a make run's @output, as they are
+    (line numbers kept), in order; with @path, only those on that file."""
+    return [line.strip() for line in output.splitlines()
+            if ": warning: " in line and (path is None or f"{path}:" in line)]
+
+
 def compiler_warnings(output: str, roots: Iterable[Path]) -> list[str]:
     """The "warning:" lines of a make run, normalized and sorted."""
     roots = tuple(roots)
-    return sorted(normalize(line, roots) for line in output.splitlines()
-                  if ": warning: " in line)
+    return sorted(normalize(line, roots) for line in warning_lines(output))
 
 
 def new_findings(before: Iterable[str], after: Iterable[str]) -> list[str]:

@@ -55,12 +55,6 @@ static void valid_args(struct spawn_template_spawn_args *a, int *pidfd)
 	st_spawn_args(a, 0, probe_argv, NULL, NULL, 0, pidfd);
 }
 
-#define PROBE_TEMPLATE(t)						\
-	do {								\
-		t = st_probe_template();				\
-		ASSERT_LE(0, t) TH_LOG("probe template: errno %d", errno); \
-	} while (0)
-
 TEST(size_below_ver0)
 {
 	/* spec: spawn_template_spawn: size smaller than VER0 (80): EINVAL, no child */
@@ -70,7 +64,7 @@ TEST(size_below_ver0)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	NOCHILD_BEGIN();
 	for (i = 0; i < ST_NELEM(sizes); i++) {
 		valid_args(&a, &pidfd);
@@ -87,7 +81,7 @@ TEST(size_ver0)
 	int t, pidfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	valid_args(&a, &pidfd);
 	SPAWN_OK(t, &a, 80);
 }
@@ -101,7 +95,7 @@ TEST(size_zero_tail)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	valid_args((void *)buf, &pidfd);
 	for (i = 0; i < ST_NELEM(sizes); i++) {
 		TH_LOG("size %zu", sizes[i]);
@@ -118,7 +112,7 @@ TEST(size_nonzero_tail)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	valid_args((void *)buf, &pidfd);
 	NOCHILD_BEGIN();
 	for (i = 0; i < ST_NELEM(pos); i++) {
@@ -139,7 +133,7 @@ TEST(size_above_page)
 	int t, pidfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	valid_args((void *)buf, &pidfd);
 	NOCHILD_BEGIN();
 	SPAWN_REFUSED(t, (void *)buf, 4097, E2BIG);
@@ -157,7 +151,7 @@ TEST(args_efault)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_NE(NULL, page);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	a = (void *)(page + 4096 - sizeof(*a));
 	valid_args(a, &pidfd);
 	NOCHILD_BEGIN();
@@ -177,7 +171,7 @@ TEST(tfd_not_open)
 	int pidfd, closed;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(closed);
+	closed = st_probe_template(_metadata);
 	close(closed);
 	valid_args(&a, &pidfd);
 	NOCHILD_BEGIN();
@@ -220,7 +214,7 @@ TEST(unknown_flags)
 	int t, pidfd, bit;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	NOCHILD_BEGIN();
 	for (bit = 1; bit < 64; bit++) {
 		valid_args(&a, &pidfd);
@@ -240,7 +234,7 @@ TEST(pidfd_zero)
 	int t, pidfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	valid_args(&a, &pidfd);
 	a.pidfd = 0;
 	NOCHILD_BEGIN();
@@ -257,7 +251,7 @@ TEST(reserved)
 	int t, pidfd, i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	NOCHILD_BEGIN();
 	for (i = 0; i < 4; i++) {
 		valid_args(&a, &pidfd);
@@ -279,7 +273,7 @@ TEST(actions_256)
 	int t, pidfd, i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	for (i = 0; i < 256; i++)
 		many[i] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1, 1, NULL);
 	st_spawn_args(&a, 0, probe_argv, NULL, many, 256, &pidfd);
@@ -294,7 +288,7 @@ TEST(actions_257)
 	int t, pidfd, i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	for (i = 0; i < 300; i++)
 		many[i] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1, 1, NULL);
 	NOCHILD_BEGIN();
@@ -314,7 +308,7 @@ TEST(actions_null)
 	int t, pidfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	NOCHILD_BEGIN();
 	st_spawn_args(&a, 0, probe_argv, NULL, NULL, 1, &pidfd);
 	SPAWN_REFUSED(t, &a, sizeof(a), EINVAL);
@@ -333,7 +327,7 @@ TEST(actions_efault)
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_NE(NULL, page);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	/* Two valid actions, then the array runs into the hole. */
 	acts = (void *)(page + 4096 - 2 * sizeof(*acts));
 	acts[0] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, 1, 1, NULL);
@@ -392,7 +386,7 @@ TEST(valid_base_actions)
 	__u32 type;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	dirfd = open("/", O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, dirfd);
 	for (type = 0; type < 7; type++) {
@@ -423,8 +417,7 @@ FIXTURE_VARIANT(bad_action) {
 FIXTURE_SETUP(bad_action)
 {
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	self->tfd = st_probe_template();
-	ASSERT_LE(0, self->tfd);
+	self->tfd = st_probe_template(_metadata);
 	self->dirfd = open("/", O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, self->dirfd);
 }
@@ -525,6 +518,18 @@ static const char *const argsel[] = { "argc=", "argv.", NULL };
 static const char *const envsel[] = { "envc=", "envp.", NULL };
 static char sel_a[1 << 16], sel_b[1 << 16];
 
+/*
+ * The lines starting with @pfx are the same in what the spawned child (o)
+ * and the execve()d one (x) printed; left in sel_a and sel_b.
+ */
+static void assert_same_as_execve(struct __test_metadata *_metadata,
+				  const char *const *pfx)
+{
+	st_select(o.buf, pfx, sel_a, sizeof(sel_a));
+	st_select(x.buf, pfx, sel_b, sizeof(sel_b));
+	ASSERT_STREQ(sel_b, sel_a);
+}
+
 TEST(argv_empty)
 {
 	/* spec: spawn_template_spawn: argv read as for execveat: empty argv same as execve on this kernel */
@@ -532,15 +537,13 @@ TEST(argv_empty)
 	int t;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	ASSERT_LT(0, st_run(t, 0, empty, empty, NULL, 0, &o)) TH_LOG("errno %d", errno);
 	ASSERT_EQ(ST_EXITED(0), o.status);
 	ASSERT_LT(0, st_run_execve(st_helper("helper_probe"), empty, empty, &x));
 	ASSERT_EQ(ST_EXITED(0), x.status);
-	st_select(o.buf, argsel, sel_a, sizeof(sel_a));
-	st_select(x.buf, argsel, sel_b, sizeof(sel_b));
+	assert_same_as_execve(_metadata, argsel);
 	ASSERT_STRNE("", sel_b);
-	ASSERT_STREQ(sel_b, sel_a);
 }
 
 TEST(argv_null_ptr)
@@ -549,14 +552,12 @@ TEST(argv_null_ptr)
 	int t;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	ASSERT_LT(0, st_run(t, 0, NULL, NULL, NULL, 0, &o)) TH_LOG("errno %d", errno);
 	ASSERT_EQ(ST_EXITED(0), o.status);
 	ASSERT_LT(0, st_run_execve(st_helper("helper_probe"), NULL, NULL, &x));
 	ASSERT_EQ(ST_EXITED(0), x.status);
-	st_select(o.buf, argsel, sel_a, sizeof(sel_a));
-	st_select(x.buf, argsel, sel_b, sizeof(sel_b));
-	ASSERT_STREQ(sel_b, sel_a);
+	assert_same_as_execve(_metadata, argsel);
 	st_select(o.buf, envsel, sel_a, sizeof(sel_a));
 	ASSERT_STREQ("envc=0\n", sel_a);
 }
@@ -569,7 +570,7 @@ TEST(envp_empty)
 	int t;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	ASSERT_LT(0, st_run(t, 0, argv, empty, NULL, 0, &o));
 	ASSERT_EQ(ST_EXITED(0), o.status);
 	st_select(o.buf, envsel, sel_a, sizeof(sel_a));
@@ -592,7 +593,7 @@ TEST(argv_envp_exact)
 	int t;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	ASSERT_LT(0, st_run(t, 0, argv, envp, NULL, 0, &o));
 	ASSERT_EQ(ST_EXITED(0), o.status);
 	st_select(o.buf, argsel, sel_a, sizeof(sel_a));
@@ -610,8 +611,7 @@ TEST(argv_envp_exact)
 		     "envp.3.len=8\nenvp.3=NOEQUALS\n", sel_a);
 	/* And the same as execve gives. */
 	ASSERT_LT(0, st_run_execve(st_helper("helper_probe"), argv, envp, &x));
-	st_select(x.buf, envsel, sel_b, sizeof(sel_b));
-	ASSERT_STREQ(sel_b, sel_a);
+	assert_same_as_execve(_metadata, envsel);
 }
 
 TEST(long_vectors)
@@ -624,7 +624,7 @@ TEST(long_vectors)
 	int t, i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	for (i = 0; i < N; i++) {
 		snprintf(store[i], sizeof(store[i]), "arg%d", i);
 		snprintf(store[N + i], sizeof(store[i]), "E%d=v%d", i, i);
@@ -655,7 +655,7 @@ TEST(arg_max_strlen)
 	int t;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	ASSERT_LT(0, st_run(t, 0, argv, none, NULL, 0, &o));

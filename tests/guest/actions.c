@@ -117,8 +117,7 @@ FIXTURE_SETUP(act)
 	ASSERT_LE(0, self->dirfd);
 	self->subfd = open(self->sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, self->subfd);
-	self->tfd = st_probe_template();
-	ASSERT_LE(0, self->tfd) TH_LOG("probe template: errno %d", errno);
+	self->tfd = st_probe_template(_metadata);
 	/* A known stdin, so that its fate can be seen. */
 	ASSERT_EQ(0, open_at("/dev/null", 0));
 }

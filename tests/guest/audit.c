@@ -172,8 +172,7 @@ FIXTURE_SETUP(audit)
 	if (s.pid)
 		SKIP(return, "an audit daemon (pid %u) is running", s.pid);
 	self->was_enabled = s.enabled;
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 
 	snprintf(self->key, sizeof(self->key), "st_audit_%d", getpid());
 	make_rule(self);
@@ -367,8 +366,7 @@ TEST_F(audit, spawn_leaves_the_trail_of_execveat)
 	ASSERT_EQ(0, stat(PROBE, &st));
 	snprintf(ino, sizeof(ino), " inode=%llu ", (unsigned long long)st.st_ino);
 
-	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, tfd) TH_LOG("create: %m");
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	spawned = st_spawn(tfd, 0, argv, envp, NULL, 0, &pidfd);
 	ASSERT_LT(0, spawned) TH_LOG("spawn: %m");
 	ASSERT_EQ(ST_EXITED(0), st_wait_pidfd(pidfd));

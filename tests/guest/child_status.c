@@ -31,8 +31,7 @@ FIXTURE_SETUP(st)
 	st_write_file(_metadata, self->f, "f\n", 2, 0644);
 	self->dirfd = open(self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, self->dirfd);
-	self->tfd = st_probe_template();
-	ASSERT_LE(0, self->tfd) TH_LOG("probe template: errno %d", errno);
+	self->tfd = st_probe_template(_metadata);
 }
 
 /*

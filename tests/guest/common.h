@@ -241,17 +241,54 @@ static inline void st_helper_path(struct __test_metadata *_metadata,
 	ASSERT_GT(len, (size_t)snprintf(path, len, "%s", p));
 }
 
-/* A close-on-exec template of helper_probe; -1 and errno on failure. */
-static inline int st_probe_template(void)
+/*
+ * A template of @path with @flags (SPAWN_TEMPLATE_CREATE_*), for a check
+ * whose subject is what comes after: it must be created.
+ */
+static inline int st_template(struct __test_metadata *_metadata,
+			      const char *path, __u64 flags)
 {
-	const char *p = st_helper("helper_probe");
+	int tfd = spawn_template_create_path(path, flags);
 
-	if (!p) {
-		errno = ENOENT;
-		return -1;
-	}
-	return spawn_template_create_path(p, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, tfd) TH_LOG("create %s: %m", path);
+	return tfd;
 }
+
+/*
+ * A template of helper_probe (next to the running check) with @flags; its
+ * path is left in @path, @len bytes, for a check that needs it too.
+ */
+static inline int st_probe_template_path(struct __test_metadata *_metadata,
+					 char *path, size_t len, __u64 flags)
+{
+	st_helper_path(_metadata, "helper_probe", path, len);
+	return st_template(_metadata, path, flags);
+}
+
+/* A close-on-exec template of helper_probe. */
+static inline int st_probe_template(struct __test_metadata *_metadata)
+{
+	char path[PATH_MAX];
+
+	return st_probe_template_path(_metadata, path, sizeof(path),
+				      SPAWN_TEMPLATE_CREATE_CLOEXEC);
+}
+
+/*
+ * The two template origins as variants of fixture @f, each its own check:
+ * "path" and "execfd" (spawn_template_create_path() or _fd()), told apart
+ * by variant->by_fd.
+ */
+#define ST_ORIGIN_VARIANTS(f)						\
+	FIXTURE_VARIANT(f) {						\
+		bool by_fd;						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, path) {					\
+		.by_fd = false,						\
+	};								\
+	FIXTURE_VARIANT_ADD(f, execfd) {				\
+		.by_fd = true,						\
+	}
 
 /* ---- reading and capturing ---- */
 
@@ -618,6 +655,17 @@ static inline void st_copy_helper(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, fchmod(out, mode));
 	ASSERT_EQ(0, close(out));
 	ASSERT_EQ(0, close(in));
+}
+
+/*
+ * The usual file to template: a scratch tmpfs (st_scratch(), no mount
+ * flags) with a copy of helper_probe at @path, mode 0755.
+ */
+static inline void st_scratch_probe(struct __test_metadata *_metadata,
+				    const char *path)
+{
+	st_scratch(_metadata, 0);
+	st_copy_helper(_metadata, "helper_probe", path, 0755);
 }
 
 /* Write @s to an existing file (sysfs, procfs); 0 or -errno. */

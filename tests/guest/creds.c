@@ -12,19 +12,12 @@
 
 #include "common.h"
 
+/*
+ * The probe's templates here are path-created and inheritable (flags 0,
+ * st_probe_template_path()): some checks pass the fd across an exec.
+ */
 static char *const probe_argv[] = { "probe", "ids", NULL };
 static char *const no_env[] = { NULL };
-
-/*
- * Path-created, inheritable template of the probe (some checks pass the fd
- * across an exec); its path is left in @path. The tfd or -1/errno.
- */
-static int probe_template(struct __test_metadata *_metadata, char *path,
-			  size_t len)
-{
-	st_helper_path(_metadata, "helper_probe", path, len);
-	return spawn_template_create_path(path, 0);
-}
 
 /* One successful spawn: the template works for this task. */
 static int spawn_ok(int tfd, struct st_out *o)
@@ -68,8 +61,7 @@ TEST(creator_spawns)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	ASSERT_EQ(0, spawn_ok(tfd, &o));
 	ASSERT_STREQ("0", st_kv_str(o.buf, "ruid")) TH_LOG("child: %s", o.buf);
 	ASSERT_STREQ("0", st_kv_str(o.buf, "euid")) TH_LOG("child: %s", o.buf);
@@ -98,8 +90,7 @@ TEST(other_thread_spawns)
 	pthread_t th;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	t.tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, t.tfd);
+	t.tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	ASSERT_EQ(0, pthread_create(&th, NULL, thread_spawn, &t));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	ASSERT_LT(0, t.o.pid) TH_LOG("spawn from thread: errno %d", t.o.err);
@@ -203,8 +194,8 @@ TEST_F(cred_change, spawn_refused)
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	if (variant->needs_landlock && st_landlock_abi() < 0)
 		SKIP(return, "Landlock not enabled (errno %d)", errno);
-	self->tfd = probe_template(_metadata, self->path, sizeof(self->path));
-	ASSERT_LE(0, self->tfd);
+	self->tfd = st_probe_template_path(_metadata, self->path,
+					   sizeof(self->path), 0);
 	/* control: the template works before the change */
 	ASSERT_EQ(0, spawn_ok(self->tfd, &o));
 
@@ -230,8 +221,7 @@ TEST(no_new_privs_keeps_binding)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	ASSERT_EQ(0, spawn_ok(tfd, &o));
 	ASSERT_STREQ("0", st_kv_str(o.buf, "nnp")) TH_LOG("child: %s", o.buf);
 
@@ -286,8 +276,7 @@ TEST(forked_child_refused)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -360,8 +349,7 @@ TEST(exec_inherited_fd_refused)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	snprintf(num, sizeof(num), "%d", tfd);
 	run_execve_keep_fds(path, argv, &o);
 	ASSERT_LT(0, o.pid) TH_LOG("fork: errno %d", o.err);
@@ -381,8 +369,7 @@ TEST(spawned_child_with_inherited_fd_refused)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	snprintf(num, sizeof(num), "%d", tfd);
 	ASSERT_LT(0, st_run(tfd, SPAWN_TEMPLATE_SPAWN_INHERIT_FDS, argv, no_env,
 			    NULL, 0, &o)) TH_LOG("spawn: errno %d", o.err);

@@ -268,8 +268,7 @@ static void env_setup(struct __test_metadata *_metadata, struct env *env)
 	if (access(FAIL_NTH, W_OK))
 		SKIP(return, "no %s (kernel without CONFIG_FAULT_INJECTION: --kconfig fault)",
 		     FAIL_NTH);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	if (!debugfs_reachable())
 		TH_LOG("debugfs not reachable: default fault knobs (sleeping allocations not failed)");
 	else
@@ -343,17 +342,7 @@ FIXTURE(create) {
 	struct env env;
 };
 
-FIXTURE_VARIANT(create) {
-	bool by_fd;
-};
-
-FIXTURE_VARIANT_ADD(create, path) {
-	.by_fd = false,
-};
-
-FIXTURE_VARIANT_ADD(create, execfd) {
-	.by_fd = true,
-};
+ST_ORIGIN_VARIANTS(create);
 
 FIXTURE_SETUP(create)
 {
@@ -539,8 +528,7 @@ TEST_F_TIMEOUT(spawn, every_fault_site, 900)
 		break;
 	}
 	s.nact = variant->kind >= CLOSE && variant->kind <= SIGDEFAULT;
-	s.tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, s.tfd) TH_LOG("create: %m");
+	s.tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	/* Control, before any fault: this spawn runs and exits 0. */
 	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(s.tfd, s.argv));
 

@@ -53,18 +53,6 @@ static int create_from(bool by_fd, const char *path)
 	return tfd;
 }
 
-/* The two template origins as variants of fixture @f: path and execfd. */
-#define ORIGIN_VARIANTS(f)						\
-	FIXTURE_VARIANT(f) {						\
-		bool by_fd;						\
-	};								\
-	FIXTURE_VARIANT_ADD(f, path) {					\
-		.by_fd = false,						\
-	};								\
-	FIXTURE_VARIANT_ADD(f, execfd) {				\
-		.by_fd = true,						\
-	}
-
 static ino_t ino_of(const char *path)
 {
 	struct stat st;
@@ -189,14 +177,13 @@ FIXTURE(stale) {
 	ino_t ino;
 };
 
-ORIGIN_VARIANTS(stale);
+ST_ORIGIN_VARIANTS(stale);
 
 FIXTURE_SETUP(stale)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	self->ino = ino_of(PROBE);
 	self->tfd = create_from(variant->by_fd, PROBE);
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
@@ -341,8 +328,7 @@ FIXTURE_SETUP(key)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	if (variant->link_op == LINK_DROP)
 		ASSERT_EQ(0, link(PROBE, PROBE_LINK));
 	self->tfd = create_from(variant->by_fd, PROBE);
@@ -501,10 +487,8 @@ TEST(rename_replace_path_estale)
 	int tfd, pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
-	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 
 	/* Identical bytes, mode and owner: only the inode differs. */
@@ -530,10 +514,8 @@ TEST(rename_away_path_estale)
 	int tfd, pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
-	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
 	ASSERT_EQ(0, rename(PROBE, ST_SCRATCH "/elsewhere"));
 	ASSERT_EQ(-1, st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd));
@@ -551,8 +533,7 @@ TEST(create_while_open_for_write_etxtbsy)
 	int w, r, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	w = open(PROBE, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, w);
 	r = open(PROBE, O_RDONLY | O_CLOEXEC);
@@ -572,14 +553,13 @@ FIXTURE(pin) {
 	int tfd;
 };
 
-ORIGIN_VARIANTS(pin);
+ST_ORIGIN_VARIANTS(pin);
 
 FIXTURE_SETUP(pin)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	/* Control: writable before any template exists. */
 	ASSERT_EQ(0, st_write_errno(PROBE));
 	/* Not CLOEXEC: irrelevant to fork, and keeps the tests explicit. */
@@ -813,8 +793,7 @@ TEST(execfd_o_path_ebadf)
 	int fd, tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	assert_create_fd_fails(_metadata,
 			       open(PROBE, O_PATH | O_CLOEXEC), EBADF);
 	/* Control: the same file opened for reading is accepted. */
@@ -1109,8 +1088,7 @@ TEST(create_while_mapped_shared_writable_etxtbsy)
 	void *map;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	w = open(PROBE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, w);
 	ASSERT_EQ(0, fstat(w, &st));
@@ -1224,14 +1202,13 @@ FIXTURE(origin) {
 	int tfd;
 };
 
-ORIGIN_VARIANTS(origin);
+ST_ORIGIN_VARIANTS(origin);
 
 FIXTURE_SETUP(origin)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	self->tfd = create_from(variant->by_fd, PROBE);
 	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
 }
@@ -1259,10 +1236,8 @@ TEST(child_comm_long_name_truncated)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", path, 0755);
-	tfd = spawn_template_create_path(path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, path);
+	tfd = st_template(_metadata, path, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_EQ(ST_EXITED(0), run_report(tfd, report_argv, noenv));
 	ASSERT_STREQ("probe_with_a_lo", st_kv(report.buf, "comm") ?: "(none)");
 	close(tfd);
@@ -1286,10 +1261,8 @@ TEST(child_argv_envp_are_callers)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
-	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_EQ(ST_EXITED(0), run_report(tfd, argv, envp));
 	ASSERT_STREQ("3", st_kv(report.buf, "argc") ?: "(none)");
 	ASSERT_STREQ("caller-chosen-argv0", st_kv(report.buf, "argv.0") ?: "(none)");

@@ -44,16 +44,6 @@ static int wait_timeout(pid_t pid, double secs)
 	}
 }
 
-static int setup_probe_template(struct __test_metadata *_metadata)
-{
-	int tfd;
-
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
-	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	return tfd;
-}
-
 /* First child pid of process @pid (its main thread), 0 if none. */
 static pid_t first_child_of(pid_t pid)
 {
@@ -85,8 +75,8 @@ TEST(close_template_while_child_runs)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = setup_probe_template(_metadata);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_EQ(0, pipe2(in, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(out, O_CLOEXEC));
 	act[0] = st_act(SPAWN_TEMPLATE_ACTION_DUP2, 0, in[0], 0, NULL);
@@ -121,8 +111,7 @@ TEST(rlimit_nproc_eagain)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	ASSERT_EQ(0, st_drop_to_nobody());
 	/* Created by the unprivileged credentials that will spawn. */
 	tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
@@ -191,10 +180,8 @@ FIXTURE_SETUP(pids)
 
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
-	self->tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, self->tfd);
+	st_scratch_probe(_metadata, PROBE);
+	self->tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 
 	ASSERT_EQ(0, mkdir(CG_MNT, 0755));
 	if (mount("cgroup2", CG_MNT, "cgroup2", 0, NULL))
@@ -372,8 +359,7 @@ FIXTURE_SETUP(blocked)
 	self->m = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
+	st_scratch_probe(_metadata, PROBE);
 	ASSERT_EQ(0, pipe2(m, O_CLOEXEC));
 	self->m = m[0];
 	self->s = start_blocked_spawner(_metadata, m[1], m[0]);
@@ -494,8 +480,8 @@ TEST(vfork_argv_unmapped_after_return)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = setup_probe_template(_metadata);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	for (i = 0; i < 20; i++) {
 		page = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -549,8 +535,8 @@ TEST(vfork_caller_memory_untouched)
 	size_t i;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = setup_probe_template(_metadata);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	cm = mmap(NULL, sizeof(*cm), PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -604,8 +590,8 @@ TEST(signal_child_right_after_return)
 	double t0 = st_now();
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = setup_probe_template(_metadata);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	for (i = 0; i < 30; i++) {
 		int pidfd = -1;
 		siginfo_t si;
@@ -692,8 +678,8 @@ TEST(fd_1023_as_stdout_stderr_nothing_else)
 			rl.rlim_max = 1024;
 		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	}
-	tfd = setup_probe_template(_metadata);
-	ASSERT_LE(0, tfd);
+	st_scratch_probe(_metadata, PROBE);
+	tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 	f = open(ST_SCRATCH "/out", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, f);
 	ASSERT_EQ(1023, dup2(f, 1023));		/* not CLOEXEC */

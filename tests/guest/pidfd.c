@@ -11,12 +11,6 @@
 static char *argv_pause[] = { "probe", "pause", NULL };
 static char *argv_exit42[] = { "probe", "exit", "42", NULL };
 
-#define PROBE_TEMPLATE(t)						\
-	do {								\
-		t = st_probe_template();				\
-		ASSERT_LE(0, t) TH_LOG("probe template: errno %d", errno); \
-	} while (0)
-
 static int sys_pidfd_send_signal(int pidfd, int sig)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
@@ -30,7 +24,7 @@ TEST(pidfd_cloexec)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	for (i = 0; i < 2; i++) {
 		pidfd = -1;
 		pid = st_spawn(t, flags[i], argv_exit42, NULL, NULL, 0, &pidfd);
@@ -51,7 +45,7 @@ TEST(pidfd_is_pidfd)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	pid = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd);
@@ -75,7 +69,7 @@ TEST(pidfd_fdinfo_pid)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	pid = st_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd) kill(pid, SIGKILL);
@@ -100,7 +94,7 @@ TEST(pidfd_waitid)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	pid = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd);
@@ -125,7 +119,7 @@ TEST(pidfd_send_signal)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	pid = st_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd) kill(pid, SIGKILL);
@@ -151,7 +145,7 @@ TEST(pidfd_poll)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	pid = st_spawn(t, 0, argv_pause, NULL, NULL, 0, &pidfd);
 	ASSERT_LT(0, pid);
 	ASSERT_LE(0, pidfd) kill(pid, SIGKILL);
@@ -186,7 +180,7 @@ TEST(sigchld_exit_signal)
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_chld;
 	sa.sa_flags = SA_SIGINFO;
@@ -215,7 +209,7 @@ TEST(two_spawns)
 	pid_t a, b;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	PROBE_TEMPLATE(t);
+	t = st_probe_template(_metadata);
 	a = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &p1);
 	ASSERT_LT(0, a);
 	b = st_spawn(t, 0, argv_exit42, NULL, NULL, 0, &p2);

@@ -25,10 +25,8 @@ FIXTURE_SETUP(reuse)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch(_metadata, 0);
-	st_copy_helper(_metadata, "helper_probe", PROBE, 0755);
-	self->tfd = spawn_template_create_path(PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
-	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
+	st_scratch_probe(_metadata, PROBE);
+	self->tfd = st_template(_metadata, PROBE, SPAWN_TEMPLATE_CREATE_CLOEXEC);
 }
 
 FIXTURE_TEARDOWN(reuse)

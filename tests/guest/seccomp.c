@@ -55,14 +55,6 @@ static char *const blocked_argv[] = { "probe", "blocked", NULL };
 static char *const ids_argv[] = { "probe", "ids", NULL };
 static char *const no_env[] = { NULL };
 
-/* A path-created template of the probe, its path left in @path. */
-static int probe_template(struct __test_metadata *_metadata, char *path,
-			  size_t len)
-{
-	st_helper_path(_metadata, "helper_probe", path, len);
-	return spawn_template_create_path(path, 0);
-}
-
 /* Spawn @argv from @tfd and reap it, output in @o; 0, or -1 (o->err). */
 static int run(int tfd, char *const *argv, struct st_out *o)
 {
@@ -89,7 +81,8 @@ TEST(exec_denylist_does_not_deny_spawn)
 	ASSERT_EQ(EPERM, errno);
 
 	/* create (472) and spawn (473) are not on the list: both work */
-	tfd = probe_template(_metadata, path, sizeof(path));
+	st_helper_path(_metadata, "helper_probe", path, sizeof(path));
+	tfd = spawn_template_create_path(path, 0);
 	ASSERT_LE(0, tfd) TH_LOG("create: errno %d", errno);
 	ASSERT_EQ(0, run(tfd, ids_argv, &o)) TH_LOG("spawn: errno %d", o.err);
 	ASSERT_EQ(0, o.status);
@@ -107,8 +100,7 @@ TEST(child_inherits_filter)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 
 	/* control: no filter, the child's execve reaches the VFS (ENOENT) */
 	ASSERT_EQ(0, run(tfd, blocked_argv, &o));
@@ -138,8 +130,7 @@ TEST(spawn_syscall_denied)
 	int tfd, pidfd = -1;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	/* control: the template works before the filter */
 	ASSERT_EQ(0, run(tfd, ids_argv, &o));
 	ASSERT_EQ(0, o.status);
@@ -162,8 +153,7 @@ TEST(create_syscall_denied)
 	int tfd;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	tfd = probe_template(_metadata, path, sizeof(path));
-	ASSERT_LE(0, tfd);
+	tfd = st_probe_template_path(_metadata, path, sizeof(path), 0);
 	ASSERT_EQ(0, deny_syscalls(nrs, 1));
 	ASSERT_EQ(-1, spawn_template_create_path(path, 0));
 	ASSERT_EQ(EPERM, errno);

@@ -65,7 +65,7 @@ def test_compare_sorts_every_check_into_its_kind() -> None:
     d = compare(now, before)
     assert d.regressed == ["reg"] and d.fixed == ["fix"] and d.still_failing == ["still"]
     assert d.new == ["new"] and d.new_failing == ["new"] and d.removed == ["gone"]
-    assert d.newly_skipped == ["skip"] and d.breaks_something
+    assert d.newly_skipped == ["skip"]
 
 
 def test_durations_within_the_noise_are_not_flagged() -> None:
@@ -110,6 +110,17 @@ def test_a_regression_fails_the_gate() -> None:
     r.diff = compare(r.guest, {"a": PASS})
     decide(r, strict=False)
     assert r.status is ExitStatus.FAILED and "regressed" in r.reasons[0]
+
+
+def test_a_new_failing_check_or_a_newly_skipped_one_fails_the_gate() -> None:
+    r = result([row(1)], {"a": PASS, "new": FAIL})
+    r.diff = compare(r.guest, {"a": PASS})
+    assert verdict(r, strict=False) is ExitStatus.FAILED
+    assert r.reasons == ["1 guest check(s) new and failing"]
+    r = result([row(1)], {"a": PASS, "skip": ENOSYS})
+    r.diff = compare(r.guest, {"a": PASS, "skip": PASS})
+    assert verdict(r, strict=False) is ExitStatus.FAILED
+    assert r.reasons == ["1 guest check(s) passed on the baseline, skipped now"]
 
 
 def test_a_patch_that_does_not_build_is_its_own_status() -> None:
@@ -165,6 +176,12 @@ def test_findings_compare_without_line_numbers_or_trees() -> None:
     out = "/t/fs/x.c:12:3: warning: unused variable 'i' [-Wunused-variable]\n  CC fs/x.o\n"
     assert patchcheck.compiler_warnings(out, [Path("/t")]) == \
         ["fs/x.c: warning: unused variable 'i' [-Wunused-variable]"]
+    # The same lines as they are (vm.mutate's message), on one file or all.
+    two = out + "/t/fs/y.c:1:1: warning: w\n"
+    assert patchcheck.warning_lines(two, "fs/x.c") == \
+        ["/t/fs/x.c:12:3: warning: unused variable 'i' [-Wunused-variable]"]
+    assert patchcheck.warning_lines(two) == [*patchcheck.warning_lines(two, "fs/x.c"),
+                                             "/t/fs/y.c:1:1: warning: w"]
     assert patchcheck.new_findings(["a", "b"], ["a", "b", "b", "c"]) == ["b", "c"]
 
 

@@ -62,8 +62,8 @@ def _check_names(program: Path) -> set[str]:
     variants: dict[str, set[str]] = {}
     for fixture, variant in re.findall(r"FIXTURE_VARIANT_ADD\((\w+),\s*(\w+)\)", src):
         variants.setdefault(fixture, set()).add(variant)
-    # Variants made by a macro (ORIGIN_VARIANTS(f), KEY_VARIANT(name, ...)).
-    for fixture in re.findall(r"^ORIGIN_VARIANTS\((\w+)\)", src, re.M):
+    # Variants made by a macro (common.h's ST_ORIGIN_VARIANTS(f), KEY_VARIANT(name, ...)).
+    for fixture in re.findall(r"^ST_ORIGIN_VARIANTS\((\w+)\)", src, re.M):
         variants.setdefault(fixture, set()).update({"path", "execfd"})
     for macro, fixture in re.findall(r"#define (\w+)\(name[^)]*\)\s*\\\s*\n\s*"
                                      r"FIXTURE_VARIANT_ADD\((\w+), name\)", src):
@@ -285,9 +285,9 @@ def test_compiler_warnings_on_the_mutated_file_only(tmp_path: Path) -> None:
     log = tmp_path / "build.log"
     log.write_text("  CC fs/exec.o\n/src/fs/exec.c:9:1: warning: unused\n"
                    "../fs/spawn_template.c:12:3: warning: unused variable 'x'\n")
-    assert mutate.compiler_warnings(log, ST_FILE) == [
+    assert mutate.warnings_on(log, ST_FILE) == [
         "../fs/spawn_template.c:12:3: warning: unused variable 'x'"]
-    assert mutate.compiler_warnings(tmp_path / "none.log", ST_FILE) == []
+    assert mutate.warnings_on(tmp_path / "none.log", ST_FILE) == []
 
 
 # ---- the report ----
