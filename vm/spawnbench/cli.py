@@ -44,7 +44,12 @@ def write_report(run: data.RunResult, out_dir: Path, with_plots: bool = True) ->
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    sweeps = points.select(points.default_sweeps(), args.sweeps.split(","))
+    names = tuple(args.sweeps.split(","))
+    try:
+        points.for_cpus(names, 1)  # the threads sweep waits for the guest's CPU count
+    except ValueError as e:
+        log(f"--sweeps: {e}")
+        return ExitStatus.USAGE
     methods = tuple(args.methods.split(","))
     unknown = set(methods) - set(points.METHODS)
     if unknown or points.REFERENCE not in methods:
@@ -63,9 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     log(f"results: {run_dir}")
     try:
         if args.on_host:
-            run = session.run_on_host(sweeps, settings, log)
+            run = session.run_on_host(names, settings, log)
         else:
-            run = session.run(options, sweeps, settings, run_dir, log)
+            run = session.run(options, names, settings, run_dir, log)
     except (BuildError, ConfigError, SeriesError) as e:
         log(str(e))
         return ExitStatus.REVISION_BROKEN
