@@ -54,6 +54,11 @@ class Row:
     normalized: stats.Ratio | None = None  # B/A of the method's ratio to posix_spawn
 
 
+def environment_mismatches(a: RunResult, b: RunResult) -> list[str]:
+    return [f"{k}: A {a.environment.get(k)!r}, B {b.environment.get(k)!r}"
+            for k in SAME_ENVIRONMENT if a.environment.get(k) != b.environment.get(k)]
+
+
 def flag_of(r: stats.Ratio, threshold: float) -> str:
     if r.ci.low > 1.0 + threshold:
         return SLOWDOWN
@@ -107,9 +112,7 @@ class Comparison:
         return [r for r in self.rows if r.flag == SLOWDOWN]
 
     def environment_mismatches(self) -> list[str]:
-        return [f"{k}: A {self.a.environment.get(k)!r}, B {self.b.environment.get(k)!r}"
-                for k in SAME_ENVIRONMENT
-                if self.a.environment.get(k) != self.b.environment.get(k)]
+        return environment_mismatches(self.a, self.b)
 
     def overlap_counts(self) -> tuple[int, int]:
         """(overlapping, compared) ratio-to-posix_spawn intervals."""
