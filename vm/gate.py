@@ -2,11 +2,14 @@
 
     python3 -m vm.gate [--series DIR|MBOX] [--baseline DIR|MBOX|RESULTS_DIR]
                        [--kconfig NAME ...] [--kernel-tree PATH] [--strict]
+                       [--bench [--bench-budget S] [--bench-sweeps NAMES]
+                                [--bench-baseline RESULTS_DIR|JSON]]
 
 Per patch: applies, checkpatch --strict, builds, new W=1 warnings and new
 kernel-doc warnings on what it touches, the UAPI header alone. Then the
 guest checks on the whole series, the first bad patch of each failing
 check (bisection over prefixes), and the difference to the baseline.
+--bench adds the spawn benchmark of the revision against the baseline's.
 Writes results/gate-<stamp>/gate.md and gate.json; docs/gate.md has the
 verdict rules, the exit statuses and the JSON schema.
 """
@@ -18,11 +21,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from vm import gate_guest, patchcheck, preflight, series, source
+from vm import gate_bench, gate_guest, patchcheck, preflight, series, source
 from vm.cache import Cache, locked
 from vm.checks import tree_digest
 from vm.errors import HarnessError, SeriesError
 from vm.first_bad import Probe, bisect
+from vm.gate_bench_report import BenchReport
 from vm.gate_compare import compare
 from vm.gate_report import GateResult, PatchRow, decide, load, write
 from vm.gate_rows import patch_rows
@@ -30,6 +34,7 @@ from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
 from vm.outcomes import Outcome, Status, read_junit
 from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.results import new_run_dir
+from vm.spawnbench import points
 from vm.status import ExitStatus
 
 
@@ -50,14 +55,17 @@ class Baseline:
         self.series: series.Series | None = None
         self.report: GateResult | None = None
         self.junit: Path | None = None
+        self.bench: Path | None = None  # a results folder's spawn benchmark result
         self.kernel = ""
         path = Path(spec)
         if (path / "gate.json").is_file():
             self.report = _load(path / "gate.json")
             self.kernel = self.report.kernel
+            self.bench = gate_bench.in_folder(path)
         elif (path / "junit.xml").is_file():
             self.junit = path / "junit.xml"
             self.kernel = _summary_kernel(path / "summary.json")
+            self.bench = gate_bench.in_folder(path)
         elif path.is_dir() or path.is_file():
             try:
                 self.series = series.load(spec)
@@ -152,7 +160,41 @@ def _against_baseline(rows: list[PatchRow], base_rows: list[PatchRow]) -> None:
                                                             row.checkpatch.errors)
 
 
+def _bench_options(args: argparse.Namespace) -> None:
+    given = (args.bench_budget, args.bench_sweeps, args.bench_baseline)
+    if not args.bench and any(x is not None for x in given):
+        raise UsageError("--bench-budget, --bench-sweeps and --bench-baseline go with --bench")
+    if args.bench_budget is not None and args.bench_budget <= 0:
+        raise UsageError(f"--bench-budget {args.bench_budget}: seconds, more than 0")
+    try:
+        if args.bench_sweeps is not None:
+            points.for_cpus(args.bench_sweeps.split(","), 1)
+        if args.bench_baseline is not None:
+            gate_bench.given(args.bench_baseline)
+    except ValueError as e:
+        raise UsageError(f"--bench-*: {e}") from None
+
+
+def _bench(args: argparse.Namespace, baseline: Baseline | None, cache: Cache, base_commit: str,
+           full: series.Series, run_dir: Path) -> BenchReport:
+    request = gate_bench.Request(args.kconfig, args.kernel_tree, args.bench_budget,
+                                 args.bench_sweeps)
+    given: gate_bench.Baseline | None = None
+    if args.bench_baseline is not None:
+        given = gate_bench.Baseline(args.bench_baseline,
+                                    result=gate_bench.given(args.bench_baseline),
+                                    origin="--bench-baseline")
+    elif baseline is not None and baseline.series is not None:
+        given = gate_bench.Baseline(baseline.spec, store=gate_bench.stored(
+            _stored_run(cache, base_commit, baseline.series, args.kconfig)))
+    elif baseline is not None:
+        given = gate_bench.Baseline(baseline.spec, result=baseline.bench)
+    revision_store = gate_bench.stored(_stored_run(cache, base_commit, full, args.kconfig))
+    return gate_bench.bench(request, args.series, revision_store, given, run_dir, log)
+
+
 def gate(args: argparse.Namespace) -> GateResult:
+    _bench_options(args)
     try:
         full = series.load(args.series)
     except SeriesError as e:
@@ -198,6 +240,12 @@ def gate(args: argparse.Namespace) -> GateResult:
                 baseline, args, cache, src.base, run_dir)
             result.diff = compare(result.guest, base_outcomes)
             result.seconds["baseline"] = time.monotonic() - t
+        if args.bench:
+            # Last, the two runs back to back: the machine's drift between
+            # them is the smallest it can be.
+            t = time.monotonic()
+            result.bench = _bench(args, baseline, cache, src.base, full, run_dir)
+            result.seconds["bench"] = time.monotonic() - t
     result.seconds["total"] = time.monotonic() - started
     decide(result, args.strict)
     write(result, run_dir)
@@ -231,6 +279,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "error, a new kernel-doc warning")
     parser.add_argument("--no-bisect", action="store_true",
                         help="do not look for the first bad patch of failing checks")
+    parser.add_argument("--bench", action="store_true",
+                        help="also run the spawn benchmark on the revision and the baseline "
+                        "and compare them; slowdowns are warnings (failures with --strict)")
+    parser.add_argument("--bench-budget", type=float, default=None, metavar="S",
+                        help="seconds per benchmark run (default: vm.spawnbench's)")
+    parser.add_argument("--bench-sweeps", default=None, metavar="NAMES",
+                        help=f"comma-separated, of {','.join(points.SWEEP_NAMES)} "
+                        "(default: all)")
+    parser.add_argument("--bench-baseline", default=None, metavar="RESULTS_DIR|JSON",
+                        help="the baseline's spawn benchmark result, instead of running "
+                        "it (a vm.spawnbench run's or a gate's results folder)")
     return parser.parse_args(argv)
 
 
@@ -251,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gate: {verdict} ({result.status.name.lower()}, exit {int(result.status)})")
     for reason in result.reasons:
         print(f"  {reason}")
+    for warning in result.warnings:
+        print(f"  warning: {warning}")
     return int(result.status)
 
 

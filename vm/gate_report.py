@@ -10,8 +10,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from vm import gate_bench_report
 from vm.errors import HarnessError
 from vm.first_bad import FirstBad
+from vm.gate_bench_report import BenchReport
 from vm.gate_compare import CheckDiff
 from vm.outcomes import Outcome, Status
 from vm.patchcheck import Checkpatch
@@ -64,7 +66,9 @@ class GateResult:
     diff: CheckDiff | None = None
     status: ExitStatus = ExitStatus.OK
     reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # said, not failing (but --strict)
     seconds: dict[str, float] = field(default_factory=dict)
+    bench: BenchReport | None = None  # --bench
 
     @property
     def failing(self) -> list[str]:
@@ -101,6 +105,10 @@ def decide(result: GateResult, strict: bool) -> None:
                 reasons.append(f"{len(checks)} guest check(s) {what}")
         if strict and d.still_failing:
             reasons.append(f"{len(d.still_failing)} guest check(s) still fail (--strict)")
+    # The benchmark's findings are statistics: said, failing only --strict.
+    bench = [] if result.bench is None else gate_bench_report.concerns(result.bench)
+    result.warnings = [] if strict else bench
+    reasons += [f"{c} (--strict)" for c in bench] if strict else []
     result.reasons = reasons
     if broken:
         result.status = ExitStatus.REVISION_BROKEN
@@ -192,6 +200,7 @@ def to_markdown(result: GateResult) -> str:
            f"Kernel {result.kernel}; fragments {', '.join(result.fragments)}; "
            f"baseline {result.baseline or 'none'}.", ""]
     out += [*(f"- {r}" for r in result.reasons), ""] if result.reasons else []
+    out += [*(f"- warning: {w}" for w in result.warnings), ""] if result.warnings else []
     out += ["## Per patch", "",
             "| # | patch | build | checkpatch E/W/C | W=1 | kernel-doc | UAPI alone |",
             "|---|---|---|---|---|---|---|", *map(_row_line, result.rows), ""]
@@ -232,5 +241,7 @@ def to_markdown(result: GateResult) -> str:
         moved = [f"`{c}`: {a:.1f} s -> {b:.1f} s" for c, a, b in d.slower + d.faster]
         out += _listing("Durations beyond the noise", moved) or ["No duration moved beyond "
                                                                   "the noise.", ""]
+    if result.bench is not None:
+        out += gate_bench_report.to_markdown(result.bench)
     out += ["Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items()), ""]
     return "\n".join(out)

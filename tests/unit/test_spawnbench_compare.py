@@ -2,6 +2,7 @@
 two runs of one kernel, and a copy with fork_execve made 30% slower."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,31 @@ def test_two_runs_of_one_kernel_repeat_their_ratios_to_posix_spawn() -> None:
     assert compared > 0 and overlapping == compared
     posix = [r for r in c.rows if r.method == "posix_spawn"]
     assert all(r.flag == compare.IS_REFERENCE for r in posix)
+
+
+def test_a_run_with_the_old_thread_counts_compares_on_the_common_points(
+        tmp_path: Path) -> None:
+    """host-a.json has threads 1, 2, 4, 8 (the fixed sweep before it followed
+    the guest's CPUs); a run on the same 2 CPUs now stops at 4."""
+    old, new = data.read(A), data.read(B)
+    eight = next(r.point for r in new.points if r.point.threads == 8)
+    new.points = [r for r in new.points if r.point != eight]
+    new.sweeps = [replace(s, points=tuple(p for p in s.points if p != eight))
+                  for s in new.sweeps]
+    data.write(new, tmp_path / "new.json")
+    new = data.read(tmp_path / "new.json")
+    for a, b, only_a, only_b in ((old, new, [eight], []), (new, old, [], [eight])):
+        c = compare.compare(a, b, flag_on=compare.NORMALIZED)
+        assert c.only_in_a == only_a and c.only_in_b == only_b
+        assert {r.point for r in c.rows} == {r.point for r in new.points}
+        threads = next(s for s in c.sweeps if s.name == "threads")
+        assert [p.threads for p in threads.points] == [1, 2, 4]
+        assert "measured in " + ("A" if only_a else "B") + " only: " + eight.key \
+            in compare.to_markdown(c, "a", "b")
+        assert compare.to_json(c, "a", "b")["only_in_" + ("a" if only_a else "b")] == \
+            [eight.key]
+        overlapping, compared = c.overlap_counts()
+        assert compared > 0 and overlapping == compared
 
 
 def test_compare_command_writes_table_json_and_exit_status(tmp_path: Path) -> None:

@@ -80,18 +80,53 @@ def test_point_command_line() -> None:
 
 
 def test_default_sweeps_have_the_issues_sizes() -> None:
-    sweeps = {s.name: s for s in points.default_sweeps()}
+    sweeps = {s.name: s for s in points.default_sweeps(2)}
     assert [p.rss_mib for p in sweeps["rss"].points] == [0, 64, 512]
     assert [(p.fds, p.fd_mode) for p in sweeps["fds-inherit"].points] == [
         (3, "inherit"), (1000, "inherit"), (10000, "inherit")]
     assert [p.actions for p in sweeps["actions"].points] == [0, 8, 64, 256]
-    assert [p.threads for p in sweeps["threads"].points] == [1, 2, 4, 8]
+    assert [p.threads for p in sweeps["threads"].points] == [1, 2, 4]
     assert [p.argv_kib for p in sweeps["argv"].points] == [0, 128]
-    unique = points.unique_points(points.default_sweeps())
-    assert len(unique) == 15 and unique[0] == points.BASELINE
-    assert len({p.key for p in unique}) == 15
+    unique = points.unique_points(points.default_sweeps(2))
+    assert len(unique) == 14 and unique[0] == points.BASELINE
+    assert len({p.key for p in unique}) == 14
     with pytest.raises(ValueError, match="unknown sweep"):
-        points.select(points.default_sweeps(), ["rss", "numa"])
+        points.for_cpus(["rss", "numa"], 2)
+
+
+@pytest.mark.parametrize("cpus, threads", [
+    (1, (1, 2)),
+    (2, (1, 2, 4)),  # this machine's TCG guest: at most 2x oversubscribed, not 8 on 2
+    (3, (1, 3, 6)),
+    (4, (1, 2, 4, 8)),
+    (16, (1, 8, 16, 32)),
+    (48, (1, 24, 48, 64)),  # bench_spawn.c's MAX_THREADS
+])
+def test_threads_scale_with_the_guests_cpus(cpus: int, threads: tuple[int, ...]) -> None:
+    assert points.thread_counts(cpus) == threads
+    sweep = points.for_cpus(["threads"], cpus)[0]
+    assert tuple(p.threads for p in sweep.points) == threads
+    assert max(threads) <= max(2 * cpus, 1) and threads[0] == 1
+    with pytest.raises(ValueError):
+        points.thread_counts(0)
+
+
+def test_an_unknown_sweep_is_a_usage_error(tmp_path: Path) -> None:
+    from vm.spawnbench.cli import main
+    from vm.status import ExitStatus
+
+    assert main(["run", "--on-host", "--sweeps", "rss,numa",
+                 "--results-dir", str(tmp_path)]) == ExitStatus.USAGE
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_threads_follow_the_cpus_the_guest_reports() -> None:
+    from vm.spawnbench import session
+
+    assert session.measured_cpus({"guest_cpus": 16}, 2) == 16
+    # nproc's output unreadable, or not asked: the CPUs the guest was given.
+    assert session.measured_cpus({"guest_cpus": "?"}, 2) == 2
+    assert session.measured_cpus({}, 4) == 4
 
 
 class FakeGuest:
@@ -197,16 +232,16 @@ def test_a_whole_run_through_a_fake_guest() -> None:
     guest = FakeGuest()
     said: list[str] = []
     settings = session.Settings(budget_s=100.0, methods=("posix_spawn", "vfork_execve"))
-    results = session.measure(guest, BINARY, points.default_sweeps(), settings,
+    sweeps = points.default_sweeps(2)
+    results = session.measure(guest, BINARY, sweeps, settings,
                               session.Clock(settings.budget_s), said.append)
-    assert len(results) == 15 and len(guest.commands) == 30
+    assert len(results) == 14 and len(guest.commands) == 28
     # Pilots first, each with the pilot's sizes, then every point once.
-    assert all(" -n 10 -w 2 " in c for c in guest.commands[:15])
-    assert all(" -w 3 " in c for c in guest.commands[15:])
+    assert all(" -n 10 -w 2 " in c for c in guest.commands[:14])
+    assert all(" -w 3 " in c for c in guest.commands[14:])
     assert all(" -m posix_spawn,vfork_execve" in c for c in guest.commands)
-    assert [r.point for r in results] == points.unique_points(points.default_sweeps())
-    assert any(m.startswith("point 15/15") for m in said)
-    run = data.RunResult({"accelerator": "tcg"}, settings.to_json(),
-                         list(points.default_sweeps()), results)
+    assert [r.point for r in results] == points.unique_points(sweeps)
+    assert any(m.startswith("point 14/14") for m in said)
+    run = data.RunResult({"accelerator": "tcg"}, settings.to_json(), list(sweeps), results)
     md = table.to_markdown(run)
     assert md.count("| posix_spawn |") == sum(len(s.points) for s in run.sweeps)

@@ -44,7 +44,12 @@ def write_report(run: data.RunResult, out_dir: Path, with_plots: bool = True) ->
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    sweeps = points.select(points.default_sweeps(), args.sweeps.split(","))
+    names = tuple(args.sweeps.split(","))
+    try:
+        points.for_cpus(names, 1)  # the threads sweep waits for the guest's CPU count
+    except ValueError as e:
+        log(f"--sweeps: {e}")
+        return ExitStatus.USAGE
     methods = tuple(args.methods.split(","))
     unknown = set(methods) - set(points.METHODS)
     if unknown or points.REFERENCE not in methods:
@@ -63,9 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     log(f"results: {run_dir}")
     try:
         if args.on_host:
-            run = session.run_on_host(sweeps, settings, log)
+            run = session.run_on_host(names, settings, log)
         else:
-            run = session.run(options, sweeps, settings, run_dir, log)
+            run = session.run(options, names, settings, run_dir, log)
     except (BuildError, ConfigError, SeriesError) as e:
         log(str(e))
         return ExitStatus.REVISION_BROKEN
@@ -82,6 +87,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def write_comparison(c: compare.Comparison, name_a: str, name_b: str, out_dir: Path,
+                     with_plots: bool = True) -> list[Path]:
+    """compare.md, compare.json and the plot of a comparison into out_dir
+    (the gate's --bench writes its own with this too)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "compare.md", out_dir / "compare.json"]
+    written[0].write_text(compare.to_markdown(c, name_a, name_b))
+    written[1].write_text(data.dumps(compare.to_json(c, name_a, name_b)))
+    if with_plots:
+        try:
+            written += plots.plot_comparison(
+                compare.rows_for_plot(c), c.sweeps, c.threshold,
+                f"B / A: {c.b.environment.get('series', '-')} over "
+                f"{c.a.environment.get('series', '-')}", out_dir)
+        except RuntimeError as e:
+            log(f"no plot: {e}")
+    return written
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     try:
         a, b = data.read(args.a), data.read(args.b)
@@ -90,21 +114,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return ExitStatus.USAGE
     c = compare.compare(a, b, args.threshold, args.flag_on)
     out_dir = args.output or (DEFAULT_RESULTS_DIR / time.strftime("compare-%Y%m%d-%H%M%S"))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    md = compare.to_markdown(c, str(args.a), str(args.b))
-    (out_dir / "compare.md").write_text(md)
-    (out_dir / "compare.json").write_text(
-        data.dumps(compare.to_json(c, str(args.a), str(args.b))))
-    written = [out_dir / "compare.md", out_dir / "compare.json"]
-    if not args.no_plots:
-        try:
-            written += plots.plot_comparison(
-                compare.rows_for_plot(c), c.sweeps, c.threshold,
-                f"B / A: {b.environment.get('series', '-')} over "
-                f"{a.environment.get('series', '-')}", out_dir)
-        except RuntimeError as e:
-            log(f"no plot: {e}")
-    sys.stdout.write(md)
+    written = write_comparison(c, str(args.a), str(args.b), out_dir, not args.no_plots)
+    sys.stdout.write(written[0].read_text())
     for path in written:
         log(f"wrote {path}")
     if c.slowdowns:

@@ -12,13 +12,17 @@ also has the *normalized* B/A, the change of the method's ratio to
 posix_spawn, which divides that drift out (but also hides a change that
 slows posix_spawn as much). `--flag-on normalized` flags on it instead.
 
+Only points both runs measured are compared: the others are named, not
+rowed (a run before the threads sweep followed the guest's CPUs has
+threads=8, a later one on the same 2-CPU guest stops at 4).
+
 It also says whether each method's ratio to posix_spawn in B overlaps the
 same ratio in A: for two runs of one kernel every one should (the
 repeatability check of docs/benchmarks.md).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vm.spawnbench import stats
@@ -50,6 +54,11 @@ class Row:
     normalized: stats.Ratio | None = None  # B/A of the method's ratio to posix_spawn
 
 
+def environment_mismatches(a: RunResult, b: RunResult) -> list[str]:
+    return [f"{k}: A {a.environment.get(k)!r}, B {b.environment.get(k)!r}"
+            for k in SAME_ENVIRONMENT if a.environment.get(k) != b.environment.get(k)]
+
+
 def flag_of(r: stats.Ratio, threshold: float) -> str:
     if r.ci.low > 1.0 + threshold:
         return SLOWDOWN
@@ -65,9 +74,7 @@ NORMALIZED = "normalized"
 def _row(a: RunResult, b: RunResult, point: Point, method: str, threshold: float,
          flag_on: str) -> Row:
     pa, pb = a.point(point), b.point(point)
-    if pa is None or pb is None:
-        return Row(point, method, None, NOT_COMPARED,
-                   f"point not in {'A' if pa is None else 'B'}")
+    assert pa is not None and pb is not None  # compare() rows only common points
     ma, mb = pa.method(method), pb.method(method)
     sa, sb = ma.summary(), mb.summary()
     if sa is None or sb is None:
@@ -97,15 +104,15 @@ class Comparison:
     rows: list[Row]
     sweeps: list[Sweep]
     flag_on: str = ABSOLUTE
+    only_in_a: list[Point] = field(default_factory=list)
+    only_in_b: list[Point] = field(default_factory=list)
 
     @property
     def slowdowns(self) -> list[Row]:
         return [r for r in self.rows if r.flag == SLOWDOWN]
 
     def environment_mismatches(self) -> list[str]:
-        return [f"{k}: A {self.a.environment.get(k)!r}, B {self.b.environment.get(k)!r}"
-                for k in SAME_ENVIRONMENT
-                if self.a.environment.get(k) != self.b.environment.get(k)]
+        return environment_mismatches(self.a, self.b)
 
     def overlap_counts(self) -> tuple[int, int]:
         """(overlapping, compared) ratio-to-posix_spawn intervals."""
@@ -115,15 +122,19 @@ class Comparison:
 
 def compare(a: RunResult, b: RunResult, threshold: float = DEFAULT_THRESHOLD,
             flag_on: str = ABSOLUTE) -> Comparison:
-    points = [r.point for r in a.points] + [r.point for r in b.points
-                                            if a.point(r.point) is None]
-    methods = list(dict.fromkeys(a.methods() + b.methods()))
     if flag_on not in (ABSOLUTE, NORMALIZED):
         raise ValueError(f"flag_on: {flag_on!r}")
-    rows = [_row(a, b, p, m, threshold, flag_on) for p in points for m in methods]
-    # The sweeps of A, with B's added where A lacks them.
-    sweeps = list(a.sweeps) + [s for s in b.sweeps if s.name not in {x.name for x in a.sweeps}]
-    return Comparison(a, b, threshold, rows, sweeps, flag_on)
+    common = [r.point for r in a.points if b.point(r.point) is not None]
+    in_both = set(common)
+    methods = list(dict.fromkeys(a.methods() + b.methods()))
+    rows = [_row(a, b, p, m, threshold, flag_on) for p in common for m in methods]
+    # The sweeps of A, with B's added where A lacks them, cut to the common points.
+    sweeps = [replace(s, points=tuple(p for p in s.points if p in in_both))
+              for s in list(a.sweeps) + [s for s in b.sweeps
+                                         if s.name not in {x.name for x in a.sweeps}]]
+    return Comparison(a, b, threshold, rows, [s for s in sweeps if s.points], flag_on,
+                      [r.point for r in a.points if r.point not in in_both],
+                      [r.point for r in b.points if a.point(r.point) is None])
 
 
 def _cell(ratio: stats.Ratio | None, flag: str) -> str:
@@ -158,6 +169,10 @@ def to_markdown(c: Comparison, name_a: str, name_b: str) -> str:
     if compared:
         lines.append(f"- ratios to {REFERENCE}: {overlapping} of {compared} intervals of B "
                      "overlap A's")
+    for which, only in (("A", c.only_in_a), ("B", c.only_in_b)):
+        if only:
+            lines.append(f"- not compared, measured in {which} only: "
+                         + "; ".join(p.key for p in only))
     for m in c.environment_mismatches():
         lines.append(f"- **environments differ**: {m}")
     lines += ["", "A's environment:", "", *environment_lines(c.a)]
@@ -187,6 +202,8 @@ def to_json(c: Comparison, name_a: str, name_b: str) -> dict[str, Any]:
         "slowdowns": len(c.slowdowns),
         "reference_overlap": {"overlapping": overlapping, "compared": compared},
         "environment_mismatches": c.environment_mismatches(),
+        "only_in_a": [p.key for p in c.only_in_a],
+        "only_in_b": [p.key for p in c.only_in_b],
         "rows": [{
             "point": r.point.key, "method": r.method, "flag": r.flag, "why": r.why,
             "median_a_ns": r.median_a, "median_b_ns": r.median_b,

@@ -22,7 +22,7 @@ from vm.runner import Verdict
 from vm.spawnbench import plan
 from vm.spawnbench.data import PointResult, RunResult
 from vm.spawnbench.measure import CommandResult, Execute, run_point
-from vm.spawnbench.points import METHODS, Point, Sweep, unique_points
+from vm.spawnbench.points import METHODS, Point, Sweep, for_cpus, thread_counts, unique_points
 from vm.suite import Suite
 
 PROGRAM = "bench_spawn"
@@ -144,10 +144,18 @@ def environment(suite: Suite, execute: Execute) -> dict[str, Any]:
     return env
 
 
-def run(options: Options, sweeps: Sequence[Sweep], settings: Settings, run_dir: Path,
+def measured_cpus(env: dict[str, Any], fallback: int) -> int:
+    """The CPUs the program saw (nproc in the guest), the threads sweep's
+    scale; the asked-for count when the guest did not say."""
+    cpus = env.get("guest_cpus")
+    return cpus if isinstance(cpus, int) and cpus > 0 else fallback
+
+
+def run(options: Options, names: Sequence[str], settings: Settings, run_dir: Path,
         progress: Progress) -> RunResult:
-    """Build (or reuse), boot once, measure; the suite's own files
-    (build.log, console.log, dmesg.log, summary) go to run_dir."""
+    """Build (or reuse), boot once, measure the named sweeps, the threads
+    scaled to the guest's CPUs; the suite's own files (build.log,
+    console.log, dmesg.log, summary) go to run_dir."""
     suite = Suite(options, run_dir, progress)
     try:
         programs = suite.check_programs()
@@ -158,6 +166,10 @@ def run(options: Options, sweeps: Sequence[Sweep], settings: Settings, run_dir: 
         execute = suite_executor(suite)
         suite.guest()
         env = environment(suite, execute)
+        cpus = measured_cpus(env, options.guest_cpus)
+        sweeps = for_cpus(names, cpus)
+        if "threads" in names:
+            progress(f"{cpus} guest CPUs: threads {thread_counts(cpus)}")
         results = measure(execute, binary, sweeps, settings, clock, progress)
         env["measured_s"] = round(time.monotonic() - clock.start, 1)
     finally:
@@ -186,7 +198,7 @@ def host_executor() -> Execute:
 HOST_BUILD_DIR = REPO_ROOT / "build" / "spawnbench-host"
 
 
-def run_on_host(sweeps: Sequence[Sweep], settings: Settings, progress: Progress) -> RunResult:
+def run_on_host(names: Sequence[str], settings: Settings, progress: Progress) -> RunResult:
     """The benchmark on this machine's kernel: `make bench` against the
     system's headers, no kernel build, no guest. For trying the harness;
     its figures are the host's, and spawn_template is unavailable unless
@@ -202,6 +214,7 @@ def run_on_host(sweeps: Sequence[Sweep], settings: Settings, progress: Progress)
         "guest_cpus": os.cpu_count(), "host_cpu": _host_cpu(), "host_cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "suite_commit": _suite_commit(),
     }
+    sweeps = for_cpus(names, measured_cpus(env, 1))
     results = measure(execute, HOST_BUILD_DIR / PROGRAM, sweeps, settings, clock, progress)
     env["measured_s"] = round(time.monotonic() - clock.start, 1)
     return RunResult(env, settings.to_json(), list(sweeps), results)
