@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from vm import checks, routing, shard, usage
-from vm.cache import Cache
+from vm.cache import Cache, contain_temporaries
 from vm.checkresults import CheckResult, status_of
 from vm.errors import HarnessError, UsageError
 from vm.identity import StaleKernelError
@@ -81,6 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     options = options_from(config)
+    contain_temporaries(Cache.default())
     try:
         # Before collection, and before the run folder: one line, status 4.
         usage.check(options, Cache.default())

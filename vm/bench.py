@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vm import bench_ci, build, checks, health, identity, series
-from vm.cache import Cache
+from vm.cache import Cache, contain_temporaries
 from vm.derive import derive
 from vm.guest import Guest
 from vm.kernel import KernelRequest, build_kernel
@@ -249,6 +249,7 @@ def main() -> None:
                         help="prebuilt: fragments of the build (default: lkdtm, the main job's)")
     args = parser.parse_args()
     os.environ.setdefault("LC_ALL", "C")
+    contain_temporaries(Cache.default())
     if args.what == "prebuilt":
         bench_ci.bench_prebuilt(args.kconfig or ["lkdtm"])
     elif args.what == "collect":

@@ -12,12 +12,14 @@
       listing/<key>/              check programs built only to be listed (vm/listing.py)
       listing/harness-<key>/      kselftest_harness.h and kselftest.h out of Debian's tarball
       bin/kcc-<digest>            the compiler wrapper (vm/kcc)
+      tmp/                        $TMPDIR of every run (contain_temporaries())
 
 Every path in the cache is named here; docs/caches.md says what each key is.
 """
 
 import fcntl
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +53,19 @@ class Cache:
     @property
     def bin(self) -> Path:
         return self.root / "bin"
+
+    @property
+    def tmp(self) -> Path:
+        return self.root / "tmp"
+
+
+def contain_temporaries(cache: Cache) -> None:
+    """Point $TMPDIR into the cache: what a run starts (git, gcc under
+    make, vng and its virtiofsd socket) and Python's tempfile then write
+    their temporaries there, not in /tmp, which is not the suite's."""
+    cache.tmp.mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(cache.tmp)
+    tempfile.tempdir = None  # tempfile reads $TMPDIR again on next use
 
 
 # Next to a source repository, so that they follow it wherever it is.

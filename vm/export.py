@@ -17,7 +17,7 @@ from pathlib import Path
 
 from vm import checks, prebuilt, routing, series, usage
 from vm.build import Built
-from vm.cache import Cache, locked
+from vm.cache import Cache, contain_temporaries, locked
 from vm.errors import HarnessError
 from vm.kernel import KernelRequest, build_kernel, last_build
 from vm.options import DEFAULT_RESULTS_DIR, Options, fragments_with
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(kernel_tree=args.kernel_tree, series=args.series,
                       kconfigs=fragments_with(args.kconfig), no_build=not args.build)
     cache = Cache.default()
+    contain_temporaries(cache)
     try:
         usage.check(options, cache)
         with locked(cache, log):

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from vm import gate_bench, gate_guest, patchcheck, preflight, series, source
-from vm.cache import Cache, locked
+from vm.cache import Cache, contain_temporaries, locked
 from vm.checks import tree_digest
 from vm.errors import HarnessError, SeriesError
 from vm.first_bad import Probe, bisect
@@ -295,6 +295,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    contain_temporaries(Cache.default())
     try:
         result = gate(args)
     except UsageError as e:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from vm import apply, gate_guest, mutant_patch, patchcheck, series, source
-from vm.cache import Cache, locked
+from vm.cache import Cache, contain_temporaries, locked
 from vm.checks import is_check_program
 from vm.errors import BuildError, HarnessError, SeriesError
 from vm.git import run_git
@@ -155,6 +155,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    contain_temporaries(Cache.default())
     try:
         mutants = load_dir(args.mutants, args.only)
         base = series.load(args.series)

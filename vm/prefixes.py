@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from vm import series
-from vm.cache import Cache, locked
+from vm.cache import Cache, contain_temporaries, locked
 from vm.errors import HarnessError
 from vm.kernel import KernelRequest, build_kernel
 from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--kconfig", action="append", default=[])
     parser.add_argument("--kernel-tree", type=Path)
     args = parser.parse_args()
+    contain_temporaries(Cache.default())
     log_dir = DEFAULT_RESULTS_DIR / ("prefixes-" + time.strftime("%Y%m%d-%H%M%S"))
     log_dir.mkdir(parents=True)
     full = series.load(args.series)

@@ -1,12 +1,14 @@
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from vm import preflight
-from vm.cache import Cache, locked
+from vm.cache import Cache, contain_temporaries, locked
 from vm.errors import HarnessError
 from vm.progress import silent
 
@@ -37,3 +39,16 @@ with locked(Cache(__import__('pathlib').Path({str(tmp_path)!r})), lambda m: None
     proc.wait()
     with locked(Cache(tmp_path), silent):
         pass
+
+
+def test_temporaries_go_to_the_cache_not_tmp(cache: Cache,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMPDIR", "/tmp")
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    contain_temporaries(cache)
+    assert os.environ["TMPDIR"] == str(cache.tmp)
+    with tempfile.NamedTemporaryFile() as f:
+        assert Path(f.name).parent == cache.tmp
+    # What the suite starts (gcc, git, vng) inherits it.
+    out = subprocess.run(["sh", "-c", 'echo "$TMPDIR"'], capture_output=True, text=True)
+    assert out.stdout.strip() == str(cache.tmp)

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from vm.cache import Cache, contain_temporaries
 from vm.errors import BuildError, ConfigError, HarnessError, SeriesError
 from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
 from vm.results import new_run_dir
@@ -204,5 +205,6 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     os.environ.setdefault("LC_ALL", "C")
+    contain_temporaries(Cache.default())
     status: int = args.func(args)
     return status
