@@ -247,11 +247,13 @@ def main() -> None:
                         "(safe, legacy, none; comma-separated)")
     parser.add_argument("--kconfig", action="append", default=None,
                         help="prebuilt: fragments of the build (default: lkdtm, the main job's)")
+    parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+                        help="prebuilt: keep DIR's normal run and export, redo the clone's runs")
     args = parser.parse_args()
     os.environ.setdefault("LC_ALL", "C")
     contain_temporaries(Cache.default())
     if args.what == "prebuilt":
-        bench_ci.bench_prebuilt(args.kconfig or ["lkdtm"])
+        bench_ci.bench_prebuilt(args.kconfig or ["lkdtm"], args.reuse)
     elif args.what == "collect":
         bench_ci.bench_collect()
     elif args.what == "build":

@@ -87,31 +87,48 @@ def clone_env(cache: Path) -> dict[str, str]:
     return {**os.environ, "XDG_CACHE_HOME": str(cache)}
 
 
-def bench_prebuilt(kconfigs: list[str]) -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=BENCH_DIR, prefix="prebuilt-"))
-    py, fragments = sys.executable, [a for k in kconfigs for a in ("--kconfig", k)]
-
-    normal_wall, normal_status = timed(
-        [py, "-m", "pytest", *GUEST, *fragments, "--results-dir", str(work / "normal")],
+def normal_and_export(work: Path, fragments: list[str]) -> tuple[float, int]:
+    py = sys.executable
+    wall, status = timed(
+        [py, "-m", "pytest", *GUEST, *fragments, f"--results-dir={work / 'normal'}"],
         REPO_ROOT)
-    normal = only_run(work / "normal")
-    export = work / "export.tar.gz"
-    _, export_status = timed([py, "-m", "vm.export", *fragments, str(export)], REPO_ROOT)
+    _, export_status = timed([py, "-m", "vm.export", *fragments, str(work / "export.tar.gz")],
+                             REPO_ROOT)
     if export_status != 0:
         raise SystemExit(f"vm.export exited {export_status}")
+    return wall, status
+
+
+def bench_prebuilt(kconfigs: list[str], reuse: Path | None = None) -> None:
+    """With @reuse, a folder of an earlier bench: its normal run and export
+    are kept (no wall time for the normal run then), the clone is made again."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    py, fragments = sys.executable, [a for k in kconfigs for a in ("--kconfig", k)]
+    if reuse is None:
+        work = Path(tempfile.mkdtemp(dir=BENCH_DIR, prefix="prebuilt-"))
+        normal_wall, normal_status = normal_and_export(work, fragments)
+    else:
+        work = reuse
+        for stale in ("clone", "clone-cache", "prebuilt", "shard1", "shard2", "merged"):
+            shutil.rmtree(work / stale, ignore_errors=True)
+        normal_wall, normal_status = float("nan"), 0
+    normal = only_run(work / "normal")
+    export = work / "export.tar.gz"
 
     clone = clean_clone(work / "clone")
     env = clone_env(work / "clone-cache")
-    prebuilt_cmd = [py, "-m", "pytest", *GUEST, "--prebuilt", str(export)]
-    pre_wall, pre_status = timed([*prebuilt_cmd, "--results-dir", str(work / "prebuilt")],
+    # Options with "=": pytest reads a separate value of an option that a
+    # conftest adds as a path, and would load the conftests above it (this
+    # repository's, as the clone is inside it).
+    prebuilt_cmd = [py, "-m", "pytest", *GUEST, f"--prebuilt={export}"]
+    pre_wall, pre_status = timed([*prebuilt_cmd, f"--results-dir={work / 'prebuilt'}"],
                                  clone, env)
     prebuilt = only_run(work / "prebuilt")
     shard_walls = []
     for i in (1, 2):
-        wall, _ = timed([*prebuilt_cmd, "--shard", f"{i}/2", "--shard-durations",
-                         str(normal / "junit.xml"), "--results-dir", str(work / f"shard{i}")],
-                        clone, env)
+        wall, _ = timed([*prebuilt_cmd, f"--shard={i}/2",
+                         f"--shard-durations={normal / 'junit.xml'}",
+                         f"--results-dir={work / f'shard{i}'}"], clone, env)
         shard_walls.append(wall)
     _, merge_status = timed([py, "-m", "vm.merge", str(work / "merged"),
                              str(only_run(work / "shard1")), str(only_run(work / "shard2"))],
