@@ -108,7 +108,7 @@ def bench_prebuilt(kconfigs: list[str], reuse: Path | None = None) -> None:
         work = Path(tempfile.mkdtemp(dir=BENCH_DIR, prefix="prebuilt-"))
         normal_wall, normal_status = normal_and_export(work, fragments)
     else:
-        work = reuse
+        work = reuse.resolve()
         for stale in ("clone", "clone-cache", "prebuilt", "shard1", "shard2", "merged"):
             shutil.rmtree(work / stale, ignore_errors=True)
         normal_wall, normal_status = float("nan"), 0
