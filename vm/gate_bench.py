@@ -118,19 +118,24 @@ def _usable(cached: data.RunResult, revision: data.RunResult) -> str:
     differ = compare.environment_mismatches(cached, revision)
     if differ:
         return "measured elsewhere: " + "; ".join(differ)
+    if cached.settings != revision.settings:
+        return "measured with other settings (budget, methods, target)"
     missing = [r.point.key for r in revision.points if cached.point(r.point) is None]
     return f"lacks {len(missing)} of the revision's points" if missing else ""
 
 
 def _baseline(baseline: Baseline, revision: data.RunResult, request: Request, run_dir: Path,
-              progress: Progress) -> tuple[Path | None, str]:
-    """The baseline's result and where it came from, or None and why not."""
+              progress: Progress, own: Path) -> tuple[Path | None, str]:
+    """The baseline's result and where it came from, or None and why not.
+    @own is where the revision's result was just stored: a baseline series
+    with the revision's key would find it there, and compare it with itself."""
     if baseline.store is None:
         if baseline.result is None:
             return None, (f"the baseline {baseline.spec} has no {OUTPUT_DIR}/{RESULT_JSON} "
                           "(made without the benchmark)")
         return baseline.result, baseline.origin
-    cached = _read(baseline.store) if baseline.store.is_file() else None
+    cached = (_read(baseline.store)
+              if baseline.store.is_file() and baseline.store != own else None)
     if cached is not None:
         why = _usable(cached, revision)
         if not why:
@@ -160,7 +165,7 @@ def bench(request: Request, revision_spec: str, revision_store: Path,
     if baseline is None:
         return BenchReport(str(mine), run_folder, note="no --baseline",
                            failed_points=failed_points(revision, "revision"))
-    path, how = _baseline(baseline, revision, request, run_dir, progress)
+    path, how = _baseline(baseline, revision, request, run_dir, progress, revision_store)
     base = None if path is None else _read(path)
     if path is None or base is None:
         note = how if path is None else f"{path} is not a spawn benchmark result"

@@ -39,6 +39,7 @@ class BenchReport:
     baseline: str = ""  # the baseline's spawnbench.json; "": none
     baseline_from: str = ""  # "run", "cache" or "results folder"
     note: str = ""  # why nothing was compared
+    error: str = ""  # the benchmark could not run (the runner's trouble)
     threshold: float = compare.DEFAULT_THRESHOLD
     flag_on: str = FLAG_ON
     rows: list[BenchRow] = field(default_factory=list)
@@ -85,7 +86,13 @@ def concerns(report: BenchReport) -> list[str]:
     """What --strict fails on: slowdowns beyond the threshold, and points
     of the revision's run that failed (a kernel report, a crash)."""
     out = []
-    if report.slowdowns:
+    if report.error:
+        out.append(f"spawn benchmark did not run: {report.error.splitlines()[0]}")
+    if report.slowdowns and report.environment_mismatches:
+        # Another machine's figures: a ratio to them is no evidence.
+        out.append(f"spawn benchmark: {len(report.slowdowns)} slowdown(s) not counted, the "
+                   "baseline was measured elsewhere: " + "; ".join(report.environment_mismatches))
+    elif report.slowdowns:
         methods = sorted({r.method for r in report.slowdowns})
         out.append(f"spawn benchmark: {len(report.slowdowns)} slowdown(s) beyond "
                    f"{100 * report.threshold:.0f}% ({report.flag_on}) against the baseline: "
@@ -110,6 +117,9 @@ def to_markdown(report: BenchReport) -> list[str]:
     """gate.md's section: the normalized B/A, one line per point, one
     column per method (the full tables: bench/compare.md)."""
     out = ["## Spawn benchmark against the baseline", ""]
+    if report.error:
+        return [*out, "The benchmark did not run (the verdict above is the checks'):", "",
+                *("    " + line for line in report.error.splitlines()), ""]
     out.append(f"Revision: `{report.revision}`"
                + (f" (run: {report.revision_run})" if report.revision_run else "") + "; "
                + (f"baseline: `{report.baseline}` ({report.baseline_from})."

@@ -310,3 +310,53 @@ def test_the_gate_keeps_a_series_bench_next_to_its_guest_outcomes(
     report = gate._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-3")
     assert report.baseline_from == "--bench-baseline" and report.baseline == str(B)
     assert len(fake.calls) == 4
+
+
+def test_a_benchmark_that_cannot_run_leaves_the_checks_verdict(
+        tmp_path: Path, fake: FakeSpawnbench) -> None:
+    """The runner's trouble in the opt-in benchmark is a warning: the gate
+    still writes its report and exits with the checks' verdict."""
+    from vm import series
+    from vm.cache import Cache
+
+    v2 = Path(__file__).parents[2] / "patches" / "spawn-template" / "v2"
+    fake.results, fake.status = {}, 2
+    args = gate.parse_args(["--series", str(v2), "--bench"])
+    (tmp_path / "gate-1").mkdir()
+    report = gate._bench(args, None, Cache(tmp_path / "cache"), "c0ffee",
+                         series.load(str(v2)), tmp_path / "gate-1")
+    assert report.error and not report.rows
+    r = gate_with(report)
+    assert verdict(r, strict=False) is ExitStatus.OK
+    assert r.warnings and r.warnings[0].startswith("spawn benchmark did not run:")
+    assert verdict(r, strict=True) is ExitStatus.FAILED
+    write(r, tmp_path / "gate-1")
+    assert "The benchmark did not run" in (tmp_path / "gate-1" / "gate.md").read_text()
+
+
+def test_a_baseline_series_with_the_revisions_key_is_run_not_taken_from_its_own_result(
+        tmp_path: Path, fake: FakeSpawnbench) -> None:
+    own = tmp_path / "cache" / "gate" / "v2.spawnbench.json"
+    report = bench(tmp_path, "gate-1", gate_bench.Baseline("v1", store=own))
+    # The revision's result was just stored there: the baseline was run instead.
+    assert fake.series == ["v2", "v1"] and report.baseline_from == "run"
+
+
+def test_a_cached_baseline_with_other_settings_is_run_again(
+        tmp_path: Path, fake: FakeSpawnbench) -> None:
+    store = tmp_path / "cache" / "gate" / "v1.spawnbench.json"
+    store.parent.mkdir(parents=True)
+    cached = json.loads(A.read_text())
+    cached["settings"]["budget_s"] = 30.0
+    store.write_text(json.dumps(cached))
+    report = bench(tmp_path, "gate-1", gate_bench.Baseline("v1", store=store))
+    assert fake.series == ["v2", "v1"] and report.baseline_from == "run"
+
+
+def test_slowdowns_against_another_machine_are_not_counted() -> None:
+    c = compare.compare(data.read(A), data.read(SLOWER), flag_on=compare.NORMALIZED)
+    report = from_comparison(c, "rev.json", "base.json", "--bench-baseline")
+    report.environment_mismatches = ["accel: A 'kvm', B 'tcg'"]
+    r = gate_with(report)
+    assert verdict(r, strict=False) is ExitStatus.OK
+    assert len(r.warnings) == 1 and "not counted" in r.warnings[0]
