@@ -31,8 +31,7 @@ from vm import checkresults
 from vm.paths import REPO_ROOT
 
 BENCH_DIR = REPO_ROOT / "build" / "bench"
-# What the README's main job adds to the checks: the harness's own tests
-# boot lkdtm; the checks themselves need no fragment beyond the defaults.
+# Every check, not the harness's own tests (tests/harness): what --prebuilt runs.
 GUEST = ["tests/guest", "-q", "-p", "no:cacheprovider"]
 
 
@@ -49,7 +48,7 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple
 
 def only_run(results: Path) -> Path:
     """The one run folder a --results-dir got."""
-    runs = [p for p in results.iterdir() if p.is_dir()]
+    runs = [p for p in results.iterdir() if p.is_dir()] if results.is_dir() else []
     if len(runs) != 1:
         raise SystemExit(f"{results}: expected one run folder, found {len(runs)}")
     return runs[0]
@@ -109,9 +108,12 @@ def bench_prebuilt(kconfigs: list[str], reuse: Path | None = None) -> None:
         normal_wall, normal_status = normal_and_export(work, fragments)
     else:
         work = reuse.resolve()
+        if not (work / "normal").is_dir() or not (work / "export.tar.gz").is_file():
+            raise SystemExit(f"--reuse {reuse}: no normal/ and export.tar.gz in it "
+                             "(a folder an earlier `vm.bench prebuilt` made)")
         for stale in ("clone", "clone-cache", "prebuilt", "shard1", "shard2", "merged"):
             shutil.rmtree(work / stale, ignore_errors=True)
-        normal_wall, normal_status = float("nan"), 0
+        normal_wall, normal_status = float("nan"), -1  # not run here: see its summary
     normal = only_run(work / "normal")
     export = work / "export.tar.gz"
 
@@ -133,6 +135,8 @@ def bench_prebuilt(kconfigs: list[str], reuse: Path | None = None) -> None:
     _, merge_status = timed([py, "-m", "vm.merge", str(work / "merged"),
                              str(only_run(work / "shard1")), str(only_run(work / "shard2"))],
                             clone, env)
+    if not (work / "merged" / checkresults.CHECKS_FILE).is_file():
+        raise SystemExit(f"vm.merge exited {merge_status} and merged nothing")
 
     reference = statuses(normal)
     rows = [("normal run (build, then guest)", normal_wall, normal_status, normal),
@@ -143,7 +147,8 @@ def bench_prebuilt(kconfigs: list[str], reuse: Path | None = None) -> None:
         diff = differences(reference, statuses(run))
         same = "the reference" if run is normal else (
             "same as the normal run" if not diff else f"{len(diff)} differ: {'; '.join(diff)}")
-        print(f"| {name} | {wall:.0f} | {guest_seconds(run):.0f} | {status} | "
+        shown = ("-", "-") if status < 0 else (f"{wall:.0f}", str(status))
+        print(f"| {name} | {shown[0]} | {guest_seconds(run):.0f} | {shown[1]} | "
               f"{totals(statuses(run))}; {same} |")
     merged = statuses(work / "merged")
     diff = differences(reference, merged)
@@ -181,6 +186,8 @@ def bench_collect() -> None:
     wall, said = _collect(clone, env)
     print(f"| empty | {wall:.1f} | {said} |")
     # Keep the harness headers, drop the compiled programs.
+    if not listing.is_dir():
+        raise SystemExit(f"{listing}: the first collection left no listing in the cache")
     for folder in listing.iterdir():
         if not folder.name.startswith("harness-"):
             shutil.rmtree(folder)
