@@ -12,14 +12,13 @@ every point the revision has; otherwise the baseline is run again.
 """
 
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from vm.errors import HarnessError
 from vm.gate_bench_report import FLAG_ON, BenchReport, failed_points, from_comparison
-from vm.paths import REPO_ROOT
+from vm.gate_guest import run_suite
 from vm.progress import Progress
 from vm.spawnbench import compare, data
 from vm.spawnbench.cli import OUTPUT_DIR, RESULT_JSON, write_comparison
@@ -74,8 +73,6 @@ def given(spec: str) -> Path:
 def run(series_spec: str, request: Request, results: Path, log: Path,
         progress: Progress) -> Path:
     """`python3 -m vm.spawnbench run` on @series_spec; its spawnbench.json."""
-    results.mkdir(parents=True, exist_ok=True)
-    before = set(results.iterdir())
     cmd = [sys.executable, "-m", "vm.spawnbench", "run", "--series", series_spec,
            "--results-dir", str(results), "--no-plots"]
     for k in request.kconfigs:
@@ -87,17 +84,10 @@ def run(series_spec: str, request: Request, results: Path, log: Path,
     if request.sweeps is not None:
         cmd += ["--sweeps", request.sweeps]
     progress(f"gate: spawn benchmark on {series_spec}; log: {log}")
-    with open(log, "w") as out:
-        status = subprocess.run(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
-    made = sorted(set(results.iterdir()) - before)
-    found = in_folder(made[-1]) if made else None
-    # 0 and 1 (a point failed; the result says which) leave a result to
-    # compare; anything else is the harness's trouble (vm/status.py).
-    if status not in (0, 1) or found is None:
-        tail = "\n  ".join(log.read_text(errors="replace").strip().splitlines()[-12:])
-        raise HarnessError(f"spawn benchmark on {series_spec} ended with status {status} "
-                           f"(log: {log}):\n  {tail}")
-    return found
+    # 1 too leaves a result: a point failed, and the result says which.
+    folder = run_suite(cmd, results, log, f"spawn benchmark on {series_spec}",
+                       f"{OUTPUT_DIR}/{RESULT_JSON}")
+    return folder / OUTPUT_DIR / RESULT_JSON
 
 
 def _read(path: Path) -> data.RunResult | None:

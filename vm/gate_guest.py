@@ -31,13 +31,27 @@ def write_series(series: Series, folder: Path, revision: str) -> Path:
     return folder
 
 
+def run_suite(cmd: list[str], results: Path, log: Path, what: str, leaves: str) -> Path:
+    """Run one of the suite's commands (@cmd, with --results-dir @results)
+    with its output in @log; the results folder it made, which must hold
+    @leaves. 0 and 1 are verdicts; any other status (an infrastructure
+    error, a usage error: vm/status.py) says nothing about the revision."""
+    results.mkdir(parents=True, exist_ok=True)
+    before = set(results.iterdir())
+    with open(log, "w") as out:
+        status = subprocess.run(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
+    made = sorted(set(results.iterdir()) - before)
+    if status not in (0, 1) or not made or not (made[-1] / leaves).is_file():
+        tail = "\n  ".join(log.read_text(errors="replace").strip().splitlines()[-12:])
+        raise HarnessError(f"{what} ended with status {status} (log: {log}):\n  {tail}")
+    return made[-1]
+
+
 def run(series_spec: str, kconfigs: list[str], kernel_tree: Path | None, results: Path,
         checks: list[str] | None, log: Path, progress: Progress,
         extra: tuple[str, ...] = ()) -> tuple[dict[str, Outcome], Path]:
     """pytest on @checks (node ids; None: every guest check). Returns the
     outcomes and the run's results folder."""
-    results.mkdir(parents=True, exist_ok=True)
-    before = set(results.iterdir())
     cmd = [sys.executable, "-m", "pytest", *(checks or ["tests/guest"]),
            "--series", series_spec, "--results-dir", str(results), "-p", "no:cacheprovider",
            "-q", "-o", "junit_duration_report=call", *extra]
@@ -47,17 +61,8 @@ def run(series_spec: str, kconfigs: list[str], kernel_tree: Path | None, results
         cmd += ["--kernel-tree", str(kernel_tree)]
     progress(f"gate: guest run on {series_spec} "
              f"({'every check' if checks is None else f'{len(checks)} check(s)'}); log: {log}")
-    with open(log, "w") as out:
-        status = subprocess.run(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
-    made = sorted(set(results.iterdir()) - before)
-    junit = made[-1] / "junit.xml" if made else None
-    # 0 and 1 are verdicts on the checks; anything else (an infrastructure
-    # error, a usage error: vm/status.py) says nothing about the revision.
-    if status not in (0, 1) or junit is None or not junit.is_file():
-        tail = "\n  ".join(log.read_text(errors="replace").strip().splitlines()[-12:])
-        raise HarnessError(f"guest run on {series_spec} ended with status {status} "
-                           f"(log: {log}):\n  {tail}")
-    outcomes = read_junit(junit)
+    folder = run_suite(cmd, results, log, f"guest run on {series_spec}", "junit.xml")
+    outcomes = read_junit(folder / "junit.xml")
     if not outcomes:
         raise HarnessError(f"guest run on {series_spec}: no check ran (log: {log})")
-    return outcomes, made[-1]
+    return outcomes, folder

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from vm import gate, gate_bench
+from vm import gate, gate_bench, gate_guest
 from vm.errors import HarnessError
 from vm.gate_bench_report import BenchReport, from_comparison
 from vm.gate_report import GateResult, PatchRow, decide, load, write
@@ -56,7 +56,7 @@ class FakeSpawnbench:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSpawnbench:
     runs = FakeSpawnbench({"v2": SLOWER, "v1": A})
-    monkeypatch.setattr(gate_bench, "subprocess", runs)
+    monkeypatch.setattr(gate_guest, "subprocess", runs)
     return runs
 
 
@@ -147,7 +147,7 @@ def test_a_baseline_result_can_be_given_as_a_results_folder_or_a_file(
 
 def test_a_benchmark_run_without_a_result_is_an_infrastructure_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gate_bench, "subprocess", FakeSpawnbench({}, status=11))
+    monkeypatch.setattr(gate_guest, "subprocess", FakeSpawnbench({}, status=11))
     (tmp_path / "gate-1").mkdir()
     with pytest.raises(HarnessError, match="ended with status 11"):
         gate_bench.bench(REQUEST, "v2", tmp_path / "v2.spawnbench.json", None,
@@ -160,7 +160,7 @@ def test_a_failed_point_leaves_a_result_and_is_reported(
     failed["points"][1]["error"] = "1 kernel report(s) while the test ran:\nWARNING: x"
     (tmp_path / "failed.json").write_text(json.dumps(failed))
     # Exit status 1: a point failed; the run still wrote its result.
-    monkeypatch.setattr(gate_bench, "subprocess",
+    monkeypatch.setattr(gate_guest, "subprocess",
                         FakeSpawnbench({"v2": tmp_path / "failed.json"}, status=1))
     report = bench(tmp_path, "gate-1", gate_bench.Baseline("previous", result=B))
     key = failed["points"][1]["key"]
@@ -248,7 +248,7 @@ def test_a_baseline_with_the_old_thread_counts_compares_on_the_common_points(
     new.sweeps = [replace(s, points=tuple(p for p in s.points if p != eight))
                   for s in new.sweeps]
     data.write(new, tmp_path / "new.json")
-    monkeypatch.setattr(gate_bench, "subprocess", FakeSpawnbench({"v2": tmp_path / "new.json"}))
+    monkeypatch.setattr(gate_guest, "subprocess", FakeSpawnbench({"v2": tmp_path / "new.json"}))
     report = bench(tmp_path, "gate-1", gate_bench.Baseline("old", result=A))
     assert report.only_in_baseline == [eight.key] and not report.only_in_revision
     assert eight.key not in {r.point for r in report.rows} and not report.slowdowns
