@@ -55,8 +55,13 @@ def test_the_modules_and_options_the_commands_use_exist() -> None:
                 assert f'"{option}"' in source.read_text(), f"{module} {option}"
         if words[:4] == ["python3", "-m", "tox", "-e"]:
             assert f"[testenv:{words[4]}]" in tox
+            # The env runs pytest, or a module whose options its posargs are.
+            env = tox.split(f"[testenv:{words[4]}]", 1)[1].split("\n[", 1)[0]
+            runs = re.search(r"python -m (vm\.\w+)", env)
+            where = ((REPO_ROOT / (runs.group(1).replace(".", "/") + ".py")).read_text()
+                     if runs else conftest)
             for option in (w for w in words[5:] if w.startswith("--") and w != "--"):
-                assert f'"{option}"' in conftest, f"pytest option {option}"
+                assert f'"{option}"' in where, f"tox -e {words[4]}: option {option}"
         if words[0].startswith(".ci/"):
             assert (REPO_ROOT / words[0]).is_file()
 
