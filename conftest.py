@@ -22,7 +22,7 @@ from vm.options import (
 from vm.paths import GUEST_CHECKS_DIR
 from vm.results import new_run_dir
 from vm.runner import CheckFailed, Outcome, Verdict
-from vm.suite import Suite
+from vm.suite import TEMPORARIES, Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
 
@@ -81,7 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     options = options_from(config)
-    contain_temporaries(Cache.default())
+    if options.prebuilt is None:
+        contain_temporaries(Cache.default())
     try:
         # Before collection, and before the run folder: one line, status 4.
         usage.check(options, Cache.default())
@@ -92,6 +93,10 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageError as e:
         raise pytest.UsageError(str(e)) from None
     run_dir = new_run_dir(config.getoption("--results-dir"))
+    if options.prebuilt is not None:
+        # It needs no cache and makes none: its temporaries stay in its run
+        # folder until the end (Suite.finish).
+        contain_temporaries(run_dir / TEMPORARIES)
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
     def progress(message: str) -> None:

@@ -12,7 +12,7 @@
       listing/<key>/              check programs built only to be listed (vm/listing.py)
       listing/harness-<key>/      kselftest_harness.h and kselftest.h out of Debian's tarball
       bin/kcc-<digest>            the compiler wrapper (vm/kcc)
-      tmp/                        $TMPDIR of every run (contain_temporaries())
+      tmp/                        $TMPDIR of every run but --prebuilt's (contain_temporaries())
 
 Every path in the cache is named here; docs/caches.md says what each key is.
 """
@@ -59,12 +59,15 @@ class Cache:
         return self.root / "tmp"
 
 
-def contain_temporaries(cache: Cache) -> None:
-    """Point $TMPDIR into the cache: what a run starts (git, gcc under
-    make, vng and its virtiofsd socket) and Python's tempfile then write
-    their temporaries there, not in /tmp, which is not the suite's."""
-    cache.tmp.mkdir(parents=True, exist_ok=True)
-    os.environ["TMPDIR"] = str(cache.tmp)
+def contain_temporaries(where: Cache | Path) -> None:
+    """Point $TMPDIR into the cache (or @where, a folder of the suite's,
+    for a --prebuilt run, which makes no cache): what a run starts (git,
+    gcc under make, vng and its virtiofsd socket) and Python's tempfile
+    then write their temporaries there, not in /tmp, which is not the
+    suite's."""
+    folder = where.tmp if isinstance(where, Cache) else where
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["TMPDIR"] = str(folder)
     tempfile.tempdir = None  # tempfile reads $TMPDIR again on next use
 
 

@@ -35,8 +35,10 @@ from vm.results import Summary
 from vm.runner import Judge, Outcome, run_check, run_command
 from vm.status import ExitStatus
 
-# Where a --prebuilt tarball is unpacked for the run (removed at its end).
+# Where a --prebuilt tarball is unpacked for the run, and its $TMPDIR
+# (both removed at its end).
 UNPACKED = "prebuilt"
+TEMPORARIES = "tmp"
 
 
 @dataclass
@@ -266,6 +268,7 @@ class Suite:
             self._save_kernel_log()
         # An unpacked --prebuilt tarball: the tarball itself is the record.
         shutil.rmtree(self.run_dir / UNPACKED, ignore_errors=True)
+        shutil.rmtree(self.run_dir / TEMPORARIES, ignore_errors=True)
         if exit_status is not None:
             self.summary.exit_status = exit_status
             self.summary.exit_reason = self.causes.get(ExitStatus(exit_status), "") if (

@@ -16,7 +16,7 @@ from vm.runner import Verdict
 from vm.status import ExitStatus
 from vm.suite import Suite
 
-from .pytest_run import run_pytest
+from .pytest_run import run_folder, run_pytest
 from .test_identity import GOOD
 from .test_suite_orchestration import FakeGuest, fake_build
 from .test_usage import V1, one_error_line, record_of
@@ -93,6 +93,8 @@ def test_collect_only_lists_a_prebuilt_build_with_no_tools(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "tests/guest/smoke.c::global.check_smoke" in proc.stdout
     assert not (tmp_path / "cache").exists()
+    # Its temporaries were in its run folder, and are gone with the run.
+    assert not (run_folder(tmp_path) / "tmp").exists()
 
 
 def test_prebuilt_options_that_contradict_it_are_usage_errors(tmp_path: Path) -> None:
