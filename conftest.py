@@ -81,11 +81,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):
         return
     options = options_from(config)
+    cache = Cache.default()
     if options.prebuilt is None:
-        contain_temporaries(Cache.default())
+        contain_temporaries(cache)
     try:
         # Before collection, and before the run folder: one line, status 4.
-        usage.check(options, Cache.default())
+        usage.check(options, cache)
         if config.getoption("--shard") is not None:
             shard.parse(config.getoption("--shard"))
         if config.getoption("--shard-durations") is not None:

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -189,13 +188,6 @@ GATE_V1 = REPO_ROOT / "patches" / "spawn-template" / "v1"
 BROKEN_EDIT = ("+\t\tif (args.reserved[i])\n", "+\t\tif (i && args.reserved[i])\n")
 
 
-def _timed_command(cmd: list[str]) -> tuple[float, int]:
-    log(" ".join(cmd))
-    start = time.monotonic()
-    status = subprocess.run(cmd, cwd=REPO_ROOT).returncode
-    return time.monotonic() - start, status
-
-
 def _last_gate(results: Path) -> dict[str, object]:
     report = sorted(results.glob("gate-*/gate.json"))[-1]
     data = json.loads(report.read_text())
@@ -212,14 +204,14 @@ def bench_gate(series_dir: Path) -> None:
     broken = results / "broken"
     derive(series_dir, broken, 4, *BROKEN_EDIT, revision=f"{series_dir.name}-broken")
     py, kconfig = sys.executable, ["--kconfig", "lkdtm"]
-    main_job, _ = _timed_command([py, "-m", "pytest", "tests/guest", "tests/harness", *kconfig,
-                                  "--results-dir", str(results / "main"), "-q"])
+    main_job, _ = bench_ci.timed([py, "-m", "pytest", "tests/guest", "tests/harness", *kconfig,
+                                  "--results-dir", str(results / "main"), "-q"], REPO_ROOT)
     gate_cmd = [py, "-m", "vm.gate", *kconfig, "--results-dir", str(results)]
-    good, good_status = _timed_command([*gate_cmd, "--series", str(series_dir),
-                                        "--baseline", str(GATE_V1)])
+    good, good_status = bench_ci.timed([*gate_cmd, "--series", str(series_dir),
+                                        "--baseline", str(GATE_V1)], REPO_ROOT)
     good_report = _last_gate(results)
-    bad, bad_status = _timed_command([*gate_cmd, "--series", str(broken),
-                                      "--baseline", str(series_dir)])
+    bad, bad_status = bench_ci.timed([*gate_cmd, "--series", str(broken),
+                                      "--baseline", str(series_dir)], REPO_ROOT)
     bad_report = _last_gate(results)
     first_bad = bad_report.get("first_bad") or []
     assert isinstance(first_bad, list)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vm.spawnbench import stats
+from vm.spawnbench import hostload, stats
 from vm.spawnbench.data import RunResult
 from vm.spawnbench.points import REFERENCE, Point, Sweep
 from vm.spawnbench.table import environment_lines, us
@@ -55,8 +55,16 @@ class Row:
 
 
 def environment_mismatches(a: RunResult, b: RunResult) -> list[str]:
-    return [f"{k}: A {a.environment.get(k)!r}, B {b.environment.get(k)!r}"
-            for k in SAME_ENVIRONMENT if a.environment.get(k) != b.environment.get(k)]
+    """What makes the two runs not comparable: a different machine or
+    guest, or a host busy with other work while one of them measured."""
+    differ = [f"{k}: A {a.environment.get(k)!r}, B {b.environment.get(k)!r}"
+              for k in SAME_ENVIRONMENT if a.environment.get(k) != b.environment.get(k)]
+    for name, run in (("A", a), ("B", b)):
+        other = run.environment.get("host_other_cpus")
+        if isinstance(other, (int, float)) and other > hostload.BUSY_CPUS:
+            differ.append(f"host_other_cpus: {name}'s host was busy, other work used "
+                          f"{other} CPUs on average while it measured")
+    return differ
 
 
 def flag_of(r: stats.Ratio, threshold: float) -> str:

@@ -19,7 +19,7 @@ from vm.options import DEFAULTS, Options
 from vm.paths import REPO_ROOT
 from vm.progress import Progress
 from vm.runner import Verdict
-from vm.spawnbench import plan
+from vm.spawnbench import hostload, plan
 from vm.spawnbench.data import PointResult, RunResult
 from vm.spawnbench.measure import CommandResult, Execute, run_point
 from vm.spawnbench.points import METHODS, Point, Sweep, for_cpus, thread_counts, unique_points
@@ -101,6 +101,22 @@ def measure(execute: Execute, binary: Path, sweeps: Sequence[Sweep], settings: S
     return results
 
 
+def measured(execute: Execute, binary: Path, sweeps: Sequence[Sweep], settings: Settings,
+             clock: Clock, progress: Progress, env: dict[str, Any]) -> list[PointResult]:
+    """measure(), noting in env how long it took and what else the host
+    ran meanwhile (vm/spawnbench/hostload.py)."""
+    start = hostload.sample()
+    results = measure(execute, binary, sweeps, settings, clock, progress)
+    other = hostload.other_cpus(start, hostload.sample())
+    env["measured_s"] = round(time.monotonic() - clock.start, 1)
+    if other is not None:
+        env["host_other_cpus"] = round(other, 2)
+        if other > hostload.BUSY_CPUS:
+            progress(f"the host was busy: other work used {other:.2f} CPUs on average "
+                     "while measuring; this run is not comparable with one on an idle host")
+    return results
+
+
 def _host_cpu() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -170,8 +186,7 @@ def run(options: Options, names: Sequence[str], settings: Settings, run_dir: Pat
         sweeps = for_cpus(names, cpus)
         if "threads" in names:
             progress(f"{cpus} guest CPUs: threads {thread_counts(cpus)}")
-        results = measure(execute, binary, sweeps, settings, clock, progress)
-        env["measured_s"] = round(time.monotonic() - clock.start, 1)
+        results = measured(execute, binary, sweeps, settings, clock, progress, env)
     finally:
         suite.finish()
     return RunResult(env, settings.to_json(), list(sweeps), results)
@@ -215,8 +230,8 @@ def run_on_host(names: Sequence[str], settings: Settings, progress: Progress) ->
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "suite_commit": _suite_commit(),
     }
     sweeps = for_cpus(names, measured_cpus(env, 1))
-    results = measure(execute, HOST_BUILD_DIR / PROGRAM, sweeps, settings, clock, progress)
-    env["measured_s"] = round(time.monotonic() - clock.start, 1)
+    results = measured(execute, HOST_BUILD_DIR / PROGRAM, sweeps, settings, clock, progress,
+                       env)
     return RunResult(env, settings.to_json(), list(sweeps), results)
 
 

@@ -23,7 +23,9 @@ def environment_lines(run: RunResult) -> list[str]:
     keys = [("accelerator", "accelerator"), ("kernel", "kernel"), ("series", "series"),
             ("booted", "build"), ("guest_cpus", "guest CPUs"),
             ("guest_mem_total_kib", "guest MemTotal (KiB)"), ("host_cpu", "host CPU"),
-            ("host_cpus", "host CPUs"), ("date", "date (UTC)"), ("suite_commit", "suite")]
+            ("host_cpus", "host CPUs"),
+            ("host_other_cpus", "other host work while measuring (CPUs)"),
+            ("date", "date (UTC)"), ("suite_commit", "suite")]
     lines = [f"- {label}: {env[k]}" for k, label in keys if k in env]
     s = run.settings
     if s:
