@@ -900,9 +900,10 @@ static Elf64_Phdr *gnu_stack_of(char *elf)
 }
 
 /*
- * A template of an executable memfd, then its program headers changed
- * through a shared writable mapping of the memfd's own fd; the variant
- * seals the memfd against writes after the change, before the spawn.
+ * A template of an executable memfd, then its content changed through a
+ * shared writable mapping of the memfd's own fd (no write() call, so no
+ * mtime change): its program headers, or its ELF magic. The variants seal
+ * the memfd against writes after the change, before the spawn.
  */
 FIXTURE(memfd_change) {
 	int mfd, ro, tfd;
@@ -910,6 +911,7 @@ FIXTURE(memfd_change) {
 
 FIXTURE_VARIANT(memfd_change) {
 	bool seal_after;
+	bool not_elf;	/* the ELF magic overwritten: no binary handler takes it */
 };
 
 FIXTURE_VARIANT_ADD(memfd_change, unsealed) {
@@ -918,6 +920,10 @@ FIXTURE_VARIANT_ADD(memfd_change, unsealed) {
 
 FIXTURE_VARIANT_ADD(memfd_change, sealed_after_the_change) {
 	.seal_after = true,
+};
+
+FIXTURE_VARIANT_ADD(memfd_change, unsealed_not_elf) {
+	.not_elf = true,
 };
 
 FIXTURE_SETUP(memfd_change)
@@ -948,7 +954,7 @@ FIXTURE_TEARDOWN(memfd_change)
 
 TEST_F(memfd_change, runs_new_headers_or_fails)
 {
-	/* spec: spawn_template_create(): a memfd template is only as stable as its seals: content replaced through a writable shared mapping either runs as the new program or fails cleanly, never with the old cached headers (a seal added later changes nothing) */
+	/* spec: spawn_template_create(): a memfd template is only as stable as its seals: content replaced through a writable shared mapping either runs as the new program or fails cleanly, never with the old cached headers (a seal added later changes nothing); spawn_template_spawn(): an exec that fails in the child with ENOEXEC is exit status 126 */
 	const char *stack;
 	struct stat st;
 	Elf64_Phdr *ph;
@@ -960,9 +966,13 @@ TEST_F(memfd_change, runs_new_headers_or_fails)
 	map = mmap(NULL, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   self->mfd, 0);
 	ASSERT_NE(MAP_FAILED, map) TH_LOG("shared writable mapping: %m");
-	ph = gnu_stack_of(map);
-	ASSERT_NE(NULL, ph);
-	ph->p_flags |= PF_X;
+	if (variant->not_elf) {
+		memcpy(map, "\0BAD", SELFMAG);
+	} else {
+		ph = gnu_stack_of(map);
+		ASSERT_NE(NULL, ph);
+		ph->p_flags |= PF_X;
+	}
 	ASSERT_EQ(0, munmap(map, st.st_size));
 	if (variant->seal_after)
 		ASSERT_EQ(0, fcntl(self->mfd, F_ADD_SEALS, F_SEAL_WRITE));
@@ -971,6 +981,13 @@ TEST_F(memfd_change, runs_new_headers_or_fails)
 	if (r == -1) {
 		ASSERT_EQ(ESTALE, report.err) TH_LOG("refused with %s",
 						     strerrorname_np(report.err));
+		return;
+	}
+	if (variant->not_elf) {
+		/* The exec in the child fails: ENOEXEC is exit status 126. */
+		ASSERT_EQ(ST_EXITED(126), r)
+			TH_LOG("content no binary handler takes: ESTALE or exit 126 (ENOEXEC), got wait status 0x%x",
+			       r);
 		return;
 	}
 	ASSERT_TRUE(WIFEXITED(r))
