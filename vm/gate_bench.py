@@ -107,7 +107,7 @@ def _usable(cached: data.RunResult, revision: data.RunResult) -> str:
     ("" when it can)."""
     differ = compare.environment_mismatches(cached, revision)
     if differ:
-        return "measured elsewhere: " + "; ".join(differ)
+        return "not comparable: " + "; ".join(differ)
     if cached.settings != revision.settings:
         return "measured with other settings (budget, methods, target)"
     missing = [r.point.key for r in revision.points if cached.point(r.point) is None]

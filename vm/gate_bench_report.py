@@ -89,9 +89,9 @@ def concerns(report: BenchReport) -> list[str]:
     if report.error:
         out.append(f"spawn benchmark did not run: {report.error.splitlines()[0]}")
     if report.slowdowns and report.environment_mismatches:
-        # Another machine's figures: a ratio to them is no evidence.
+        # Another machine's figures, or a busy host's: a ratio is no evidence.
         out.append(f"spawn benchmark: {len(report.slowdowns)} slowdown(s) not counted, the "
-                   "baseline was measured elsewhere: " + "; ".join(report.environment_mismatches))
+                   "runs are not comparable: " + "; ".join(report.environment_mismatches))
     elif report.slowdowns:
         methods = sorted({r.method for r in report.slowdowns})
         out.append(f"spawn benchmark: {len(report.slowdowns)} slowdown(s) beyond "
