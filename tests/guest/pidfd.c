@@ -173,10 +173,14 @@ static void on_chld(int sig, siginfo_t *si, void *uc)
 
 TEST(sigchld_exit_signal)
 {
-	/* spec: spawn: the child has SIGCHLD as exit signal (plain waitpid sees it) */
+	/* spec: spawn: the child has SIGCHLD as exit signal (plain waitpid sees it), also when it dies before its exec */
+	struct spawn_template_action fail[] = {
+		st_act(SPAWN_TEMPLATE_ACTION_CLOSE, 0, 50, 0, NULL),
+	};
 	struct sigaction sa;
 	int t, pidfd = -1, st;
-	sigset_t set, old;
+	sigset_t set, old, pending;
+	siginfo_t si;
 	pid_t pid;
 
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
@@ -199,6 +203,28 @@ TEST(sigchld_exit_signal)
 	/* waitpid() without __WALL only sees SIGCHLD children. */
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	ASSERT_EQ(ST_EXITED(42), st);
+	close(pidfd);
+
+	/*
+	 * A successful exec sets the exit signal to SIGCHLD on its own
+	 * (de_thread()): only a child that exits before its exec shows the
+	 * one it was created with. Its CLOSE of a closed fd fails: exit 1.
+	 */
+	ASSERT_EQ(-1, fcntl(50, F_GETFD));
+	pid = st_spawn(t, 0, argv_exit42, NULL, fail, 1, &pidfd);
+	ASSERT_LT(0, pid);
+	/* __WALL: wait for it whatever its exit signal, without reaping. */
+	ASSERT_EQ(0, waitid(P_PIDFD, pidfd, &si, WEXITED | WNOWAIT | __WALL));
+	ASSERT_EQ(0, sigpending(&pending));
+	ASSERT_TRUE(sigismember(&pending, SIGCHLD))
+		TH_LOG("no SIGCHLD for a child that failed before its exec");
+	sigsuspend(&old);
+	ASSERT_EQ(2, chld_n);
+	ASSERT_EQ(pid, chld_pid);
+	ASSERT_EQ(CLD_EXITED, chld_code);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0))
+		TH_LOG("a child that failed before its exec is not a SIGCHLD child");
+	ASSERT_EQ(ST_EXITED(1), st);
 	close(pidfd);
 }
 
