@@ -105,7 +105,8 @@ def _keep(result: Path, where: Path) -> None:
 def _usable(cached: data.RunResult, revision: data.RunResult) -> str:
     """Why a cached baseline cannot stand for a run next to the revision's
     ("" when it can)."""
-    differ = compare.environment_mismatches(cached, revision)
+    # The revision's own busy host is its run's problem, not the cache's.
+    differ = compare.machine_mismatches(cached, revision) + compare.busy_host(cached, "cached")
     if differ:
         return "not comparable: " + "; ".join(differ)
     if cached.settings != revision.settings:

@@ -82,17 +82,24 @@ def from_comparison(c: compare.Comparison, revision: str, baseline: str,
         failed_points=failed_points(c.b, "revision") + failed_points(c.a, "baseline"))
 
 
+def notes(report: BenchReport) -> list[str]:
+    """Warnings that never fail the gate, not even --strict: slowdowns
+    that are not counted because the two runs are not comparable."""
+    if report.slowdowns and report.environment_mismatches:
+        # Another machine's figures, or a busy host's: a ratio is no evidence.
+        return [f"spawn benchmark: {len(report.slowdowns)} slowdown(s) not counted, the "
+                "runs are not comparable: " + "; ".join(report.environment_mismatches)]
+    return []
+
+
 def concerns(report: BenchReport) -> list[str]:
-    """What --strict fails on: slowdowns beyond the threshold, and points
-    of the revision's run that failed (a kernel report, a crash)."""
+    """What --strict fails on: a benchmark that did not run, slowdowns
+    beyond the threshold between comparable runs, and points of the
+    revision's run that failed (a kernel report, a crash)."""
     out = []
     if report.error:
         out.append(f"spawn benchmark did not run: {report.error.splitlines()[0]}")
-    if report.slowdowns and report.environment_mismatches:
-        # Another machine's figures, or a busy host's: a ratio is no evidence.
-        out.append(f"spawn benchmark: {len(report.slowdowns)} slowdown(s) not counted, the "
-                   "runs are not comparable: " + "; ".join(report.environment_mismatches))
-    elif report.slowdowns:
+    if report.slowdowns and not report.environment_mismatches:
         methods = sorted({r.method for r in report.slowdowns})
         out.append(f"spawn benchmark: {len(report.slowdowns)} slowdown(s) beyond "
                    f"{100 * report.threshold:.0f}% ({report.flag_on}) against the baseline: "

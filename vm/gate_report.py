@@ -107,7 +107,8 @@ def decide(result: GateResult, strict: bool) -> None:
             reasons.append(f"{len(d.still_failing)} guest check(s) still fail (--strict)")
     # The benchmark's findings are statistics: said, failing only --strict.
     bench = [] if result.bench is None else gate_bench_report.concerns(result.bench)
-    result.warnings = [] if strict else bench
+    notes = [] if result.bench is None else gate_bench_report.notes(result.bench)
+    result.warnings = notes + ([] if strict else bench)
     reasons += [f"{c} (--strict)" for c in bench] if strict else []
     result.reasons = reasons
     if broken:

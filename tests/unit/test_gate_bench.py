@@ -360,3 +360,6 @@ def test_slowdowns_against_another_machine_are_not_counted() -> None:
     r = gate_with(report)
     assert verdict(r, strict=False) is ExitStatus.OK
     assert len(r.warnings) == 1 and "not counted" in r.warnings[0]
+    # Not counted means not counted: --strict does not fail on them either.
+    assert verdict(r, strict=True) is ExitStatus.OK
+    assert len(r.warnings) == 1 and not r.reasons

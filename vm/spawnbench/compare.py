@@ -54,17 +54,24 @@ class Row:
     normalized: stats.Ratio | None = None  # B/A of the method's ratio to posix_spawn
 
 
+def machine_mismatches(a: RunResult, b: RunResult) -> list[str]:
+    """Where the two runs' machines or guests differ."""
+    return [f"{k}: A {a.environment.get(k)!r}, B {b.environment.get(k)!r}"
+            for k in SAME_ENVIRONMENT if a.environment.get(k) != b.environment.get(k)]
+
+
+def busy_host(run: RunResult, name: str) -> list[str]:
+    """One line when the run's host was busy with other work."""
+    other = hostload.busy(run.environment)
+    return [] if other is None else [
+        f"host_other_cpus: {name}'s host was busy, other work used {other} CPUs on "
+        "average while it measured"]
+
+
 def environment_mismatches(a: RunResult, b: RunResult) -> list[str]:
     """What makes the two runs not comparable: a different machine or
-    guest, or a host busy with other work while one of them measured."""
-    differ = [f"{k}: A {a.environment.get(k)!r}, B {b.environment.get(k)!r}"
-              for k in SAME_ENVIRONMENT if a.environment.get(k) != b.environment.get(k)]
-    for name, run in (("A", a), ("B", b)):
-        other = run.environment.get("host_other_cpus")
-        if isinstance(other, (int, float)) and other > hostload.BUSY_CPUS:
-            differ.append(f"host_other_cpus: {name}'s host was busy, other work used "
-                          f"{other} CPUs on average while it measured")
-    return differ
+    guest, or a host busy with other work while either measured."""
+    return machine_mismatches(a, b) + busy_host(a, "A") + busy_host(b, "B")
 
 
 def flag_of(r: stats.Ratio, threshold: float) -> str:

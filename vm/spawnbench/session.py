@@ -102,19 +102,18 @@ def measure(execute: Execute, binary: Path, sweeps: Sequence[Sweep], settings: S
 
 
 def measured(execute: Execute, binary: Path, sweeps: Sequence[Sweep], settings: Settings,
-             clock: Clock, progress: Progress, env: dict[str, Any]) -> list[PointResult]:
-    """measure(), noting in env how long it took and what else the host
-    ran meanwhile (vm/spawnbench/hostload.py)."""
+             clock: Clock, progress: Progress) -> tuple[list[PointResult], dict[str, Any]]:
+    """measure(), and the environment entries of how long it took and
+    what else the host ran meanwhile (vm/spawnbench/hostload.py)."""
     start = hostload.sample()
     results = measure(execute, binary, sweeps, settings, clock, progress)
-    other = hostload.other_cpus(start, hostload.sample())
-    env["measured_s"] = round(time.monotonic() - clock.start, 1)
+    entries: dict[str, Any] = {"measured_s": round(time.monotonic() - clock.start, 1)}
+    entries.update(hostload.figures(start, hostload.sample()))
+    other = hostload.busy(entries)
     if other is not None:
-        env["host_other_cpus"] = round(other, 2)
-        if other > hostload.BUSY_CPUS:
-            progress(f"the host was busy: other work used {other:.2f} CPUs on average "
-                     "while measuring; this run is not comparable with one on an idle host")
-    return results
+        progress(f"the host was busy: other work used {other:.2f} CPUs on average "
+                 "while measuring; this run is not comparable with one on an idle host")
+    return results, entries
 
 
 def _host_cpu() -> str:
@@ -186,7 +185,8 @@ def run(options: Options, names: Sequence[str], settings: Settings, run_dir: Pat
         sweeps = for_cpus(names, cpus)
         if "threads" in names:
             progress(f"{cpus} guest CPUs: threads {thread_counts(cpus)}")
-        results = measured(execute, binary, sweeps, settings, clock, progress, env)
+        results, entries = measured(execute, binary, sweeps, settings, clock, progress)
+        env.update(entries)
     finally:
         suite.finish()
     return RunResult(env, settings.to_json(), list(sweeps), results)
@@ -230,8 +230,9 @@ def run_on_host(names: Sequence[str], settings: Settings, progress: Progress) ->
         "date": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "suite_commit": _suite_commit(),
     }
     sweeps = for_cpus(names, measured_cpus(env, 1))
-    results = measured(execute, HOST_BUILD_DIR / PROGRAM, sweeps, settings, clock, progress,
-                       env)
+    results, entries = measured(execute, HOST_BUILD_DIR / PROGRAM, sweeps, settings, clock,
+                                progress)
+    env.update(entries)
     return RunResult(env, settings.to_json(), list(sweeps), results)
 
 

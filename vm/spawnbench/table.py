@@ -25,6 +25,7 @@ def environment_lines(run: RunResult) -> list[str]:
             ("guest_mem_total_kib", "guest MemTotal (KiB)"), ("host_cpu", "host CPU"),
             ("host_cpus", "host CPUs"),
             ("host_other_cpus", "other host work while measuring (CPUs)"),
+            ("host_steal_cpus", "steal time while measuring (CPUs)"),
             ("date", "date (UTC)"), ("suite_commit", "suite")]
     lines = [f"- {label}: {env[k]}" for k, label in keys if k in env]
     s = run.settings
