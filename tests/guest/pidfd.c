@@ -214,7 +214,11 @@ TEST(sigchld_exit_signal)
 	pid = st_spawn(t, 0, argv_exit42, NULL, fail, 1, &pidfd);
 	ASSERT_LT(0, pid);
 	/* __WALL: wait for it whatever its exit signal, without reaping. */
+	memset(&si, 0, sizeof(si));
 	ASSERT_EQ(0, waitid(P_PIDFD, pidfd, &si, WEXITED | WNOWAIT | __WALL));
+	ASSERT_EQ(pid, si.si_pid);
+	ASSERT_EQ(CLD_EXITED, si.si_code);
+	ASSERT_EQ(1, si.si_status);
 	ASSERT_EQ(0, sigpending(&pending));
 	ASSERT_TRUE(sigismember(&pending, SIGCHLD))
 		TH_LOG("no SIGCHLD for a child that failed before its exec");
