@@ -126,3 +126,45 @@ def test_plots_are_written(tmp_path: Path) -> None:
     written = plots.plot_comparison(compare.rows_for_plot(c), c.sweeps, c.threshold,
                                     "t", tmp_path)
     assert all(p.stat().st_size > 1000 for p in written)
+
+
+def _in_passes(run: data.RunResult, drift: float) -> data.RunResult:
+    """A copy of a run as if measured in six passes, fork_execve's passes
+    alternately `drift` slower and faster (work of another kind than the
+    reference's, moving with the host between passes)."""
+    out = data.from_json(data.to_json(run))
+    for p in out.points:
+        for name, m in p.methods.items():
+            if m.status != data.OK or len(m.samples) < 12:
+                continue
+            size = len(m.samples) // 6
+            m.samples = m.samples[:6 * size]
+            m.pass_sizes = [size] * 6
+            if name == "fork_execve":
+                m.samples = [round(x * (1 + drift if (i // size) % 2 else 1 - drift))
+                             for i, x in enumerate(m.samples)]
+        p._ratios.clear()
+    return out
+
+
+def test_runs_in_passes_compare_over_passes() -> None:
+    a = _in_passes(data.read(A), 0.0)
+    b = _in_passes(data.read(A), 0.06)
+    c = compare.compare(a, b, flag_on=compare.NORMALIZED)
+    rows = [r for r in c.rows if r.method == "fork_execve" and r.ratio is not None]
+    assert rows
+    # The pass-to-pass drift widens B's intervals: still no slowdown, and
+    # B's ratios to posix_spawn still overlap A's.
+    assert not c.slowdowns
+    assert all(r.reference_overlap for r in rows)
+    p = b.points[0]
+    fork = p.ratio("fork_execve")
+    assert fork is not None and fork.ci.high - fork.ci.low > 0.1
+    # A real slowdown of every pass is still flagged.
+    slower = _in_passes(data.read(A), 0.0)
+    for pt in slower.points:
+        m = pt.methods.get("fork_execve")
+        if m is not None and m.status == data.OK:
+            m.samples = [round(x * 1.3) for x in m.samples]
+        pt._ratios.clear()
+    assert compare.compare(a, slower, flag_on=compare.NORMALIZED).slowdowns

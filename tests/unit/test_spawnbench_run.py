@@ -1,11 +1,12 @@
 """The spawn benchmark without a guest: the guest program's output parsed,
 points run through a fake Execute, the plan, the JSON, the table."""
 
+import json
 from pathlib import Path
 
 import pytest
 
-from vm.spawnbench import data, output, plan, points, table
+from vm.spawnbench import data, output, plan, points, stats, table
 from vm.spawnbench.measure import CommandResult, result_of, run_point
 
 DATA = Path(__file__).parent / "data" / "spawnbench"
@@ -231,7 +232,8 @@ def test_a_whole_run_through_a_fake_guest() -> None:
 
     guest = FakeGuest()
     said: list[str] = []
-    settings = session.Settings(budget_s=100.0, methods=("posix_spawn", "vfork_execve"))
+    settings = session.Settings(budget_s=100.0, methods=("posix_spawn", "vfork_execve"),
+                                passes=1)
     sweeps = points.default_sweeps(2)
     results = session.measure(guest, BINARY, sweeps, settings,
                               session.Clock(settings.budget_s), said.append)
@@ -245,3 +247,35 @@ def test_a_whole_run_through_a_fake_guest() -> None:
     run = data.RunResult({"accelerator": "tcg"}, settings.to_json(), list(sweeps), results)
     md = table.to_markdown(run)
     assert md.count("| posix_spawn |") == sum(len(s.points) for s in run.sweeps)
+
+
+def test_a_run_in_passes_measures_every_point_once_a_pass() -> None:
+    """The default: the sweep runs six times; each point's result keeps
+    its passes, and its ratio comes from the six pass ratios."""
+    from vm.spawnbench import session
+
+    guest = FakeGuest()
+    said: list[str] = []
+    settings = session.Settings(budget_s=100.0, methods=("posix_spawn", "vfork_execve"))
+    assert settings.passes == stats.MIN_PASSES == 6
+    sweeps = points.default_sweeps(2)
+    results = session.measure(guest, BINARY, sweeps, settings,
+                              session.Clock(settings.budget_s), said.append)
+    pts = points.unique_points(sweeps)
+    assert len(results) == 14 and len(guest.commands) == 14 + 6 * 14
+    # After the pilots, pass by pass: every point, then every point again.
+    after = guest.commands[14:]
+    assert [c.split(" -m ")[0].split(" -w 3 ")[1] for c in after[:14]] == \
+        [c.split(" -m ")[0].split(" -w 3 ")[1] for c in after[14:28]]
+    assert any(m.startswith("pass 6/6, point 14/14") for m in said)
+    assert [r.point for r in results] == pts
+    r = results[0]
+    assert r.passes == 6 and r.method("posix_spawn").pass_sizes == [30] * 6
+    assert r.method("posix_spawn").by_pass()[5] == [100 + i for i in range(30)]
+    # Every pass the same: the pass ratios agree, a zero-width interval.
+    ratio = r.ratio("vfork_execve")
+    assert ratio is not None and ratio.ci.low == ratio.ci.high == ratio.value
+    run = data.RunResult({"accelerator": "tcg"}, settings.to_json(), list(sweeps), results)
+    again = data.from_json(json.loads(data.dumps(data.to_json(run))))
+    assert again.points[0].method("vfork_execve").pass_sizes == [30] * 6
+    assert again.points[0].ratio("vfork_execve") == ratio

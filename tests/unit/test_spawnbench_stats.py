@@ -137,3 +137,28 @@ def test_summary() -> None:
     assert s.rel_halfwidth == pytest.approx(4.5 / 10.5)
     with pytest.raises(ValueError):
         stats.summarize([])
+
+
+def test_pass_ratio_is_the_median_of_the_pass_ratios_with_min_max() -> None:
+    # Six passes; the host 10% slower for the numerator's kind of work in
+    # the last three: the within-pass samples cannot show that, the passes do.
+    ref = [[100.0, 101.0, 99.0]] * 6
+    num = [[80.0, 81.0, 79.0]] * 3 + [[88.0, 89.0, 87.0]] * 3
+    r = stats.pass_ratio(num, ref)
+    assert r is not None
+    assert r.ci.low == 0.8 and r.ci.high == 0.88 and 0.8 < r.value < 0.88
+    # [min, max] of six is the order-statistic interval at >= 95%.
+    assert stats.coverage(6) >= 0.95 > stats.coverage(5)
+    # Fewer passes, or unequal counts: no pass interval (the caller pools).
+    assert stats.pass_ratio(num[:5], ref[:5]) is None
+    assert stats.pass_ratio(num, ref[:5]) is None
+
+
+def test_pass_quotient_bootstraps_over_passes() -> None:
+    a = [1.0, 1.02, 0.98, 1.01, 0.99, 1.0]
+    same = stats.pass_quotient(a, a)
+    assert same.value == 1.0 and same.ci.contains(1.0)
+    slower = stats.pass_quotient([x * 1.3 for x in a], a)
+    assert slower.ci.low > 1.2 and slower.verdict == stats.SLOWER
+    with pytest.raises(ValueError):
+        stats.pass_quotient([], a)

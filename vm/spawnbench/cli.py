@@ -19,7 +19,7 @@ from vm.cache import Cache, contain_temporaries
 from vm.errors import BuildError, ConfigError, HarnessError, SeriesError
 from vm.options import DEFAULT_RESULTS_DIR, DEFAULTS, fragments_with
 from vm.results import new_run_dir
-from vm.spawnbench import compare, data, plan, plots, points, session, table
+from vm.spawnbench import compare, data, plan, plots, points, session, stats, table
 from vm.status import ExitStatus
 
 OUTPUT_DIR = "bench"
@@ -60,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = session.Settings(budget_s=args.budget, target=args.target,
                                 pilot_samples=args.pilot_samples,
                                 min_samples=args.min_samples, max_samples=args.max_samples,
-                                methods=methods)
+                                methods=methods, passes=args.passes)
     options = session.bench_options(
         kernel_tree=args.kernel_tree, series=args.series,
         kconfigs=fragments_with(args.kconfig), no_build=args.no_build, accel=args.accel,
@@ -172,6 +172,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--pilot-samples", type=int, default=plan.DEFAULT_PILOT)
     r.add_argument("--min-samples", type=int, default=plan.DEFAULT_MIN)
     r.add_argument("--max-samples", type=int, default=plan.DEFAULT_MAX)
+    r.add_argument("--passes", type=int, default=stats.MIN_PASSES,
+                   help="run the sweep this many times, each point once a pass; the "
+                   f"ratios' intervals are over passes from {stats.MIN_PASSES} on "
+                   "(default: %(default)s)")
     r.add_argument("--no-plots", action="store_true")
     r.add_argument("--on-host", action="store_true",
                    help="no kernel, no guest: run the program on this machine's kernel "

@@ -21,12 +21,13 @@ same ratio in A: for two runs of one kernel every one should (the
 repeatability check of docs/benchmarks.md).
 """
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from vm.spawnbench import hostload, stats
-from vm.spawnbench.data import RunResult
+from vm.spawnbench.data import MethodResult, PointResult, RunResult
 from vm.spawnbench.points import REFERENCE, Point, Sweep
 from vm.spawnbench.table import environment_lines, us
 
@@ -86,6 +87,22 @@ ABSOLUTE = "absolute"
 NORMALIZED = "normalized"
 
 
+def _in_passes(pa: PointResult, pb: PointResult, method: str) -> bool:
+    """Both runs measured the method in enough passes for pass statistics."""
+    return all(len(p.method(method).by_pass()) >= stats.MIN_PASSES for p in (pa, pb))
+
+
+def _pass_medians(m: MethodResult) -> list[float]:
+    return [float(statistics.median(x)) for x in m.by_pass() if x]
+
+
+def _pass_ratios(p: PointResult, method: str) -> list[float]:
+    """The method's ratio to posix_spawn in each pass."""
+    return [float(statistics.median(x)) / float(statistics.median(y))
+            for x, y in zip(p.method(method).by_pass(), p.method(REFERENCE).by_pass(),
+                            strict=True) if x and y]
+
+
 def _row(a: RunResult, b: RunResult, point: Point, method: str, threshold: float,
          flag_on: str) -> Row:
     pa, pb = a.point(point), b.point(point)
@@ -96,13 +113,20 @@ def _row(a: RunResult, b: RunResult, point: Point, method: str, threshold: float
         which, m = ("A", ma) if sa is None else ("B", mb)
         return Row(point, method, None, NOT_COMPARED,
                    f"{which}: {m.status}" + (f" ({m.detail})" if m.detail else ""))
-    r = stats.ratio(mb.samples, ma.samples)
+    in_passes = _in_passes(pa, pb, method)
+    if in_passes:
+        r = stats.pass_quotient(_pass_medians(mb), _pass_medians(ma))
+    else:
+        r = stats.ratio(mb.samples, ma.samples)
     overlap, normalized = None, None
     ra, rb = pa.ratio(method), pb.ratio(method)
     if method != REFERENCE and ra is not None and rb is not None:
         overlap = ra.ci.overlaps(rb.ci)
-        normalized = stats.normalized_ratio(mb.samples, pb.method(REFERENCE).samples,
-                                            ma.samples, pa.method(REFERENCE).samples)
+        if in_passes and _in_passes(pa, pb, REFERENCE):
+            normalized = stats.pass_quotient(_pass_ratios(pb, method), _pass_ratios(pa, method))
+        else:
+            normalized = stats.normalized_ratio(mb.samples, pb.method(REFERENCE).samples,
+                                                ma.samples, pa.method(REFERENCE).samples)
     flagged = normalized if flag_on == NORMALIZED else r
     if flagged is not None:
         flag = flag_of(flagged, threshold)

@@ -29,11 +29,22 @@ class MethodResult:
     status: str
     detail: str = ""
     samples: list[int] = field(default_factory=list)  # ns per start, threads pooled
+    pass_sizes: list[int] = field(default_factory=list)  # samples of each pass, in order
 
     def summary(self) -> stats.Summary | None:
         if self.status != OK or not self.samples:
             return None
         return stats.summarize(self.samples)
+
+    def by_pass(self) -> list[list[int]]:
+        """The samples of each pass (one pass when not measured in passes)."""
+        if sum(self.pass_sizes) != len(self.samples) or not self.pass_sizes:
+            return [self.samples]
+        out, start = [], 0
+        for size in self.pass_sizes:
+            out.append(self.samples[start:start + size])
+            start += size
+        return out
 
 
 @dataclass
@@ -50,12 +61,40 @@ class PointResult:
         return self.methods.get(name, MethodResult(MISSING))
 
     def ratio(self, name: str) -> stats.Ratio | None:
-        """The method's median over posix_spawn's, when both were measured."""
+        """The method's median over posix_spawn's, when both were measured:
+        over passes when there are enough (stats.pass_ratio), else from
+        the pooled samples."""
         if name not in self._ratios:
             mine, ref = self.method(name), self.method(REFERENCE)
-            self._ratios[name] = (stats.ratio(mine.samples, ref.samples)
-                                  if mine.summary() and ref.summary() else None)
+            r = None
+            if mine.summary() and ref.summary():
+                r = (stats.pass_ratio(mine.by_pass(), ref.by_pass())
+                     or stats.ratio(mine.samples, ref.samples))
+            self._ratios[name] = r
         return self._ratios[name]
+
+    @property
+    def passes(self) -> int:
+        return max((len(m.pass_sizes) for m in self.methods.values()), default=0) or 1
+
+
+def merge_passes(results: list[PointResult]) -> PointResult:
+    """One point measured in several passes, as one result: samples
+    concatenated in pass order, pass sizes kept; a method that was not OK
+    in some pass takes that pass's status."""
+    first = results[0]
+    merged = PointResult(first.point, sum(r.samples_per_thread for r in results),
+                         sum(r.seconds for r in results), dict(first.info),
+                         next((r.error for r in results if r.error), ""))
+    for name in first.methods:
+        parts = [r.method(name) for r in results]
+        bad = next((m for m in parts if m.status != OK), None)
+        if bad is not None:
+            merged.methods[name] = MethodResult(bad.status, bad.detail)
+            continue
+        merged.methods[name] = MethodResult(OK, "", [x for m in parts for x in m.samples],
+                                            [len(m.samples) for m in parts])
+    return merged
 
 
 @dataclass
@@ -93,6 +132,8 @@ def _method_json(point: PointResult, name: str, m: MethodResult) -> dict[str, An
             out["ratio_ci"] = [round(x, 4) for x in r.ci.as_list()]
             out["verdict"] = r.verdict
     out["samples_ns"] = m.samples
+    if len(m.pass_sizes) > 1:
+        out["pass_sizes"] = m.pass_sizes
     return out
 
 
@@ -125,7 +166,8 @@ def from_json(data: dict[str, Any]) -> RunResult:
         point = Point.from_json(p["params"])
         by_key[p["key"]] = point
         methods = {name: MethodResult(m["status"], m.get("detail", ""),
-                                      [int(x) for x in m.get("samples_ns", [])])
+                                      [int(x) for x in m.get("samples_ns", [])],
+                                      [int(x) for x in m.get("pass_sizes", [])])
                    for name, m in p["methods"].items()}
         points.append(PointResult(point, int(p.get("samples_per_thread", 0)),
                                   float(p.get("seconds", 0.0)),

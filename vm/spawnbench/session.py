@@ -6,6 +6,7 @@ The budget's clock starts once the kernel is built and the guest
 programs are compiled: it covers the boot, the pilots and the points.
 """
 
+import math
 import os
 import platform
 import subprocess
@@ -19,8 +20,8 @@ from vm.options import DEFAULTS, Options
 from vm.paths import REPO_ROOT
 from vm.progress import Progress
 from vm.runner import Verdict
-from vm.spawnbench import hostload, plan
-from vm.spawnbench.data import PointResult, RunResult
+from vm.spawnbench import hostload, plan, stats
+from vm.spawnbench.data import PointResult, RunResult, merge_passes
 from vm.spawnbench.measure import CommandResult, Execute, run_point
 from vm.spawnbench.points import METHODS, Point, Sweep, for_cpus, thread_counts, unique_points
 from vm.suite import Suite
@@ -39,11 +40,13 @@ class Settings:
     min_samples: int = plan.DEFAULT_MIN
     max_samples: int = plan.DEFAULT_MAX
     methods: tuple[str, ...] = METHODS
+    passes: int = stats.MIN_PASSES  # the sweep runs this often, n / passes a point
 
     def to_json(self) -> dict[str, Any]:
         return {"budget_s": self.budget_s, "target_rel_halfwidth": self.target,
                 "pilot_samples": self.pilot_samples, "min_samples": self.min_samples,
-                "max_samples": self.max_samples, "warmup": WARMUP, "level": 0.95}
+                "max_samples": self.max_samples, "warmup": WARMUP, "level": 0.95,
+                "passes": self.passes}
 
 
 @dataclass
@@ -82,23 +85,31 @@ def measure(execute: Execute, binary: Path, sweeps: Sequence[Sweep], settings: S
         if r.error:
             progress(f"pilot {p.key}: {r.error.splitlines()[0]}")
         pilots[p] = plan.pilot_of(r, PILOT_WARMUP)
-    results = []
-    for i, p in enumerate(points):
-        rest = points[i:]
-        wanted = [plan.wanted_samples(pilots[q], settings.pilot_samples, settings.target,
-                                      settings.min_samples, settings.max_samples)
-                  for q in rest]
-        fitted = plan.fit([pilots[q] for q in rest], wanted,
-                          clock.left() - REPORT_RESERVE_S, WARMUP, settings.min_samples)
+    # Every point once a pass, so that the host's drift over the run is
+    # seen by every point (stats.pass_ratio); each pass gets 1/passes of
+    # the samples, re-planned before each run against the time left.
+    passes = max(1, settings.passes)
+    minimum = max(1, math.ceil(settings.min_samples / passes))
+    wanted = {q: math.ceil(plan.wanted_samples(pilots[q], settings.pilot_samples,
+                                               settings.target, settings.min_samples,
+                                               settings.max_samples) / passes)
+              for q in points}
+    items = [(k, p) for k in range(passes) for p in points]
+    ran: dict[Point, list[PointResult]] = {p: [] for p in points}
+    for j, (k, p) in enumerate(items):
+        rest = [q for _, q in items[j:]]
+        fitted = plan.fit([pilots[q] for q in rest], [wanted[q] for q in rest],
+                          clock.left() - REPORT_RESERVE_S, WARMUP, minimum)
         n, expected = fitted[0], pilots[p].cost(fitted[0], WARMUP)
-        note = "" if n == wanted[0] else f" (wanted {wanted[0]}: budget)"
-        progress(f"point {i + 1}/{len(points)}: {p.key}: {n} samples per thread{note}, "
-                 f"about {expected:.0f} s; {clock.left():.0f} s left")
+        note = "" if n == wanted[p] else f" (wanted {wanted[p]}: budget)"
+        where = f"pass {k + 1}/{passes}, " if passes > 1 else ""
+        progress(f"{where}point {points.index(p) + 1}/{len(points)}: {p.key}: {n} samples "
+                 f"per thread{note}, about {expected:.0f} s; {clock.left():.0f} s left")
         r = run_point(execute, binary, p, n, WARMUP, _timeout(expected), settings.methods)
         if r.error:
             progress(f"point {p.key}: {r.error.splitlines()[0]}")
-        results.append(r)
-    return results
+        ran[p].append(r)
+    return [merge_passes(ran[p]) if passes > 1 else ran[p][0] for p in points]
 
 
 def measured(execute: Execute, binary: Path, sweeps: Sequence[Sweep], settings: Settings,

@@ -67,6 +67,13 @@ def to_markdown(run: RunResult) -> str:
         f"Against {REFERENCE}: the ratio of medians and its 95% bootstrap interval, "
         f"\"{stats.NO_DIFFERENCE}\" when the interval contains 1.0.",
     ]
+    passes = max((r.passes for r in run.points), default=1)
+    if passes >= stats.MIN_PASSES:
+        lines[-1] = lines[-1].replace(
+            "the ratio of medians and its 95% bootstrap interval",
+            f"measured in {passes} passes over the run, the median of the {passes} pass "
+            "ratios (each a ratio of medians) and its order-statistic interval (coverage "
+            f"{100 * stats.coverage(passes):.1f}%; [min, max] for 6 to 8 passes)")
     methods = run.methods()
     for sweep in run.sweeps:
         lines += ["", f"## {sweep.name}: {sweep.label}", "",
