@@ -1,6 +1,7 @@
 """One benchmark run: the suite's kernel and guest (vm/suite.py: build,
-compile, boot, identity checks), a pilot of every point, then every point
-with the number of samples the plan gives it, within the time budget.
+compile, boot, identity checks), a pilot of every point, then the sweep in
+passes (every point once a pass) with the number of samples the plan
+gives each run, within the time budget.
 
 The budget's clock starts once the kernel is built and the guest
 programs are compiled: it covers the boot, the pilots and the points.
