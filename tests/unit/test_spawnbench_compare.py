@@ -168,3 +168,13 @@ def test_runs_in_passes_compare_over_passes() -> None:
             m.samples = [round(x * 1.3) for x in m.samples]
         pt._ratios.clear()
     assert compare.compare(a, slower, flag_on=compare.NORMALIZED).slowdowns
+
+
+def test_a_run_in_passes_against_an_old_one_compares_pooled_without_overlaps() -> None:
+    old, new = data.read(A), _in_passes(data.read(A), 0.0)
+    c = compare.compare(old, new, flag_on=compare.NORMALIZED)
+    rows = [r for r in c.rows if r.ratio is not None and r.method != "posix_spawn"]
+    assert rows and not c.slowdowns
+    # A pass interval and a pooled one are not set side by side.
+    assert all(r.reference_overlap is None for r in rows)
+    assert c.overlap_counts() == (0, 0)

@@ -279,3 +279,26 @@ def test_a_run_in_passes_measures_every_point_once_a_pass() -> None:
     again = data.from_json(json.loads(data.dumps(data.to_json(run))))
     assert again.points[0].method("vfork_execve").pass_sizes == [30] * 6
     assert again.points[0].ratio("vfork_execve") == ratio
+
+
+def test_merge_passes_keeps_sizes_and_a_failed_pass_fails_the_point() -> None:
+    p = points.Point()
+    good = [data.PointResult(p, 3, 1.0, {"rss_kib": "1"}, "",
+                             {"posix_spawn": data.MethodResult(data.OK, "", [1, 2, 3])})
+            for _ in range(2)]
+    merged = data.merge_passes(good)
+    assert merged.method("posix_spawn").pass_sizes == [3, 3]
+    assert merged.method("posix_spawn").by_pass() == [[1, 2, 3], [1, 2, 3]]
+    lost = data.MethodResult(data.FAILED, "the point's run failed")
+    failed = data.PointResult(p, 3, 1.0, {}, "1 kernel report(s)", {"posix_spawn": lost})
+    merged = data.merge_passes([failed, *good])
+    assert merged.error == "1 kernel report(s)" and merged.info == {"rss_kib": "1"}
+    assert merged.method("posix_spawn").status == data.FAILED
+
+
+def test_passes_below_one_is_a_usage_error(tmp_path: Path) -> None:
+    from vm.spawnbench.cli import main
+    from vm.status import ExitStatus
+
+    assert main(["run", "--on-host", "--passes", "0",
+                 "--results-dir", str(tmp_path)]) == ExitStatus.USAGE

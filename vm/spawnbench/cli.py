@@ -51,6 +51,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as e:
         log(f"--sweeps: {e}")
         return ExitStatus.USAGE
+    if args.passes < 1:
+        log(f"--passes: {args.passes}: at least 1")
+        return ExitStatus.USAGE
     methods = tuple(args.methods.split(","))
     unknown = set(methods) - set(points.METHODS)
     if unknown or points.REFERENCE not in methods:

@@ -81,10 +81,12 @@ class PointResult:
 def merge_passes(results: list[PointResult]) -> PointResult:
     """One point measured in several passes, as one result: samples
     concatenated in pass order, pass sizes kept; a method that was not OK
-    in some pass takes that pass's status."""
+    in some pass takes that pass's status, and a pass that failed (a
+    kernel report, a timeout) fails the point, as a one-pass run would."""
     first = results[0]
     merged = PointResult(first.point, sum(r.samples_per_thread for r in results),
-                         sum(r.seconds for r in results), dict(first.info),
+                         sum(r.seconds for r in results),
+                         dict(next((r.info for r in results if r.info), {})),
                          next((r.error for r in results if r.error), ""))
     for name in first.methods:
         parts = [r.method(name) for r in results]

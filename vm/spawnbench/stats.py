@@ -19,8 +19,9 @@ and ratios of medians with a bootstrap interval.
   for different kinds of work, which samples of one window cannot show.
   A method's ratio to another is then taken per pass; the point gets the
   median of the pass ratios and the order-statistic interval of that
-  median ([min, max] of 6 passes: 1 - 2 / 2^6 = 96.9%). Two runs compare
-  by a bootstrap over their passes.
+  median ([min, max] of 6 passes: 1 - 2 / 2^6 = 96.9%, for passes that
+  are independent draws around one median). Two runs compare by a
+  percentile bootstrap over their passes, approximate with so few.
 
 Pure Python (no numpy): the unit tests run without the plotting stack.
 """
