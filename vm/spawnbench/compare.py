@@ -99,22 +99,8 @@ def _in_passes(pa: PointResult, pb: PointResult, method: str) -> bool:
     return all(len(p.method(method).by_pass()) >= stats.MIN_PASSES for p in (pa, pb))
 
 
-def _ratio_in_passes(p: PointResult, method: str) -> bool:
-    """The point's ratio to posix_spawn comes from passes (data.PointResult.ratio)."""
-    return all(len(p.method(m).by_pass()) >= stats.MIN_PASSES for m in (method, REFERENCE))
-
-
 def _pass_medians(m: MethodResult) -> list[float]:
     return [float(statistics.median(x)) for x in m.by_pass() if x]
-
-
-def _pass_ratios(p: PointResult, method: str) -> list[float]:
-    """The method's ratio to posix_spawn in each pass."""
-    mine, ref = p.method(method).by_pass(), p.method(REFERENCE).by_pass()
-    if len(mine) != len(ref):
-        return []
-    return [float(statistics.median(x)) / float(statistics.median(y))
-            for x, y in zip(mine, ref, strict=True) if x and y and statistics.median(y) > 0]
 
 
 def _row(a: RunResult, b: RunResult, point: Point, method: str, threshold: float,
@@ -135,13 +121,13 @@ def _row(a: RunResult, b: RunResult, point: Point, method: str, threshold: float
     overlap, normalized = None, None
     ra, rb = pa.ratio(method), pb.ratio(method)
     if method != REFERENCE and ra is not None and rb is not None:
+        pass_a, pass_b = pa.pass_ratios(method), pb.pass_ratios(method)
         # Only intervals of one kind: a pass interval is wider than a
         # pooled one, and would make the overlap count say too much.
-        if _ratio_in_passes(pa, method) == _ratio_in_passes(pb, method):
+        if (pass_a is None) == (pass_b is None):
             overlap = ra.ci.overlaps(rb.ci)
-        if in_passes and _in_passes(pa, pb, REFERENCE) and _pass_ratios(pa, method) \
-                and _pass_ratios(pb, method):
-            normalized = stats.pass_quotient(_pass_ratios(pb, method), _pass_ratios(pa, method))
+        if pass_a is not None and pass_b is not None:
+            normalized = stats.pass_quotient(pass_b, pass_a)
         else:
             normalized = stats.normalized_ratio(mb.samples, pb.method(REFERENCE).samples,
                                                 ma.samples, pa.method(REFERENCE).samples)

@@ -73,6 +73,14 @@ class PointResult:
             self._ratios[name] = r
         return self._ratios[name]
 
+    def pass_ratios(self, name: str) -> list[float] | None:
+        """The method's ratio to posix_spawn in each pass; None when ratio()
+        is not taken over passes."""
+        mine, ref = self.method(name), self.method(REFERENCE)
+        if not (mine.summary() and ref.summary()):
+            return None
+        return stats.pass_ratios(mine.by_pass(), ref.by_pass())
+
     @property
     def passes(self) -> int:
         return max((len(m.pass_sizes) for m in self.methods.values()), default=0) or 1

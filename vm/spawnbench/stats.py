@@ -223,18 +223,25 @@ def _median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def pass_ratios(numerator: Sequence[Sequence[float]],
+                denominator: Sequence[Sequence[float]]) -> list[float] | None:
+    """median(numerator) / median(denominator) in each pass; None unless
+    both sides have the same MIN_PASSES or more passes, none of them empty."""
+    if len(numerator) != len(denominator) or len(numerator) < MIN_PASSES:
+        return None
+    if not all(n and d and _median(d) > 0 for n, d in zip(numerator, denominator, strict=True)):
+        return None
+    return [_median(n) / _median(d) for n, d in zip(numerator, denominator, strict=True)]
+
+
 def pass_ratio(numerator: Sequence[Sequence[float]],
                denominator: Sequence[Sequence[float]],
                level: float = LEVEL) -> Ratio | None:
-    """The median over passes of median(numerator) / median(denominator)
-    in each pass, with the order-statistic interval of that median; None
-    with fewer than MIN_PASSES passes on both sides."""
-    if len(numerator) != len(denominator) or len(numerator) < MIN_PASSES:
-        return None
-    ratios = [_median(n) / _median(d) for n, d in zip(numerator, denominator, strict=True)
-              if n and d and _median(d) > 0]
-    ci = median_ci(ratios, level) if len(ratios) == len(numerator) else None
-    return None if ci is None else Ratio(_median(ratios), ci)
+    """The median of pass_ratios() with the order-statistic interval of
+    that median; None when there are no pass ratios."""
+    ratios = pass_ratios(numerator, denominator)
+    ci = None if ratios is None else median_ci(ratios, level)
+    return None if ratios is None or ci is None else Ratio(_median(ratios), ci)
 
 
 def pass_quotient(b: Sequence[float], a: Sequence[float], level: float = LEVEL,

@@ -57,6 +57,15 @@ def _value(p: Point, parameter: str) -> str:
     return str(p.to_json()[parameter])
 
 
+def _ratio_method(run: RunResult) -> str:
+    passes = max((r.passes for r in run.points), default=1)
+    if passes < stats.MIN_PASSES:
+        return "the ratio of medians and its 95% bootstrap interval"
+    return (f"measured in {passes} passes over the run, the median of the {passes} pass "
+            "ratios (each a ratio of medians) and its order-statistic interval (coverage "
+            f"{100 * stats.coverage(passes):.1f}%; [min, max] for 6 to 8 passes)")
+
+
 def to_markdown(run: RunResult) -> str:
     title = run.environment.get("series", "-")
     lines = [
@@ -64,16 +73,9 @@ def to_markdown(run: RunResult) -> str:
         "Time per start: from the start call to the parent's waitpid() return, the child "
         "being bench_true (static, no libc). Median of n samples (threads pooled) and its "
         "95% interval (order statistics); +-% is the interval's larger half over the median. "
-        f"Against {REFERENCE}: the ratio of medians and its 95% bootstrap interval, "
+        f"Against {REFERENCE}: {_ratio_method(run)}, "
         f"\"{stats.NO_DIFFERENCE}\" when the interval contains 1.0.",
     ]
-    passes = max((r.passes for r in run.points), default=1)
-    if passes >= stats.MIN_PASSES:
-        lines[-1] = lines[-1].replace(
-            "the ratio of medians and its 95% bootstrap interval",
-            f"measured in {passes} passes over the run, the median of the {passes} pass "
-            "ratios (each a ratio of medians) and its order-statistic interval (coverage "
-            f"{100 * stats.coverage(passes):.1f}%; [min, max] for 6 to 8 passes)")
     methods = run.methods()
     for sweep in run.sweeps:
         lines += ["", f"## {sweep.name}: {sweep.label}", "",
