@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Executable identity and exec security of spawn templates: noexec mounts,
- * the identity key (ESTALE after chmod/touch/chown/rename/unlink/remount),
- * the write pin (ETXTBSY through dup, fork and SCM_RIGHTS), execfd kinds
- * that are not regular files, scripts and non-ELF files, memfd execfds, and
- * what the child sees of itself (comm, /proc/self/exe, AT_EXECFN, argv[0]).
+ * the identity key (ESTALE after chmod/touch/chown/rename/unlink/remount,
+ * attributes and inode flags; never after link() or unlink(); attributes
+ * read with the kernel's rights for an unprivileged creator; a file system
+ * without attributes), ESTALE only for a changed file, the write pin
+ * (ETXTBSY through dup, fork and SCM_RIGHTS), execfd kinds that are not
+ * regular files, scripts and non-ELF files, memfd execfds and their seals,
+ * and what the child sees of itself (comm, /proc/self/exe, AT_EXECFN,
+ * argv[0]).
  */
 #include <elf.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
 #include <linux/capability.h>
+#include <linux/fs.h>
 #include <linux/posix_acl.h>
 #include <linux/posix_acl_xattr.h>
 
@@ -179,16 +185,29 @@ FIXTURE(stale) {
 
 ST_ORIGIN_VARIANTS(stale);
 
+/*
+ * The probe's copy at PROBE in a scratch tmpfs and a template of it, from
+ * the path or from an fd: the template runs before any change.
+ */
+static int probe_origin_template(struct __test_metadata *_metadata,
+				 bool by_fd)
+{
+	int tfd;
+
+	st_scratch_probe(_metadata, PROBE);
+	tfd = create_from(by_fd, PROBE);
+	ASSERT_LE(0, tfd) TH_LOG("create: %m");
+	/* Control: the template runs before the change. */
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0));
+	return tfd;
+}
+
 FIXTURE_SETUP(stale)
 {
 	self->tfd = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	st_scratch_probe(_metadata, PROBE);
+	self->tfd = probe_origin_template(_metadata, variant->by_fd);
 	self->ino = ino_of(PROBE);
-	self->tfd = create_from(variant->by_fd, PROBE);
-	ASSERT_LE(0, self->tfd) TH_LOG("create: %m");
-	/* Control: the template runs before the change. */
-	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(self->tfd, exit0));
 }
 
 FIXTURE_TEARDOWN(stale)
@@ -341,10 +360,46 @@ FIXTURE_SETUP(key)
 	usleep(20000);
 }
 
+/* Inode flags of @path (chattr), through an fd open for reading; 0/errno. */
+static int get_iflags(const char *path, int *flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ioctl(fd, FS_IOC_GETFLAGS, flags))
+		e = errno;
+	close(fd);
+	return e;
+}
+
+/* Set them: an fd open for reading is enough for root. 0/errno. */
+static int set_iflags(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (ioctl(fd, FS_IOC_SETFLAGS, &flags))
+		e = errno;
+	close(fd);
+	return e;
+}
+
 FIXTURE_TEARDOWN(key)
 {
+	int flags;
+
 	if (self->tfd >= 0)
 		close(self->tfd);
+	/*
+	 * The chattr checks' flags. The scratch tmpfs is the check's own and
+	 * goes with its mount namespace, flags and all, also when a failed
+	 * ASSERT skips this: clearing them here is only tidiness.
+	 */
+	if (!get_iflags(PROBE, &flags) &&
+	    (flags & (FS_IMMUTABLE_FL | FS_APPEND_FL)))
+		set_iflags(PROBE, flags & ~(FS_IMMUTABLE_FL | FS_APPEND_FL));
 }
 
 /* What happens to the link count, with the change or alone. */
@@ -375,7 +430,7 @@ static int spawn_result(int tfd)
 									\
 		__e = spawn_result(self->tfd);				\
 		ASSERT_EQ(ESTALE, __e)					\
-			TH_LOG("spec 1.1: any change but the link count's is ESTALE, with a link or unlink too: %s (link count: %s) gave %s", \
+			TH_LOG("spec 1.2: any change but a link's or an unlink's is ESTALE, also together with one: %s (link count: %s) gave %s", \
 			       what, link_ops[variant->link_op],	\
 			       __e ? strerrorname_np(__e) : "a spawn"); \
 		ASSERT_EQ(0, st_child_evidence());			\
@@ -481,6 +536,63 @@ TEST_F(key, owner_uid)
 	ASSERT_KEY_STALE("chown of the owner uid");
 }
 
+/*
+ * chattr +@flag, together with what the variant does to the link count:
+ * that comes first, as an immutable or append-only inode refuses link()
+ * and unlink(). Nothing else of the key moves but ctime.
+ */
+static void chattr_stale(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(key) *self,
+			 const FIXTURE_VARIANT(key) *variant,
+			 int flag, const char *what)
+{
+	struct stat before, after;
+	int flags, e, tfd;
+
+	e = get_iflags(PROBE, &flags);
+	if (e == EOPNOTSUPP || e == ENOTTY)
+		SKIP(return, "no inode flags on tmpfs (FS_IOC_GETFLAGS: %s)",
+		     strerrorname_np(e));
+	ASSERT_EQ(0, e) TH_LOG("FS_IOC_GETFLAGS: %s", strerror(e));
+	ASSERT_EQ(0, flags & flag) TH_LOG("%s is already set", what);
+	link_op(_metadata, variant);
+	ASSERT_EQ(0, stat(PROBE, &before));
+	e = set_iflags(PROBE, flags | flag);
+	if (e == EOPNOTSUPP || e == ENOTTY)
+		SKIP(return, "tmpfs cannot set %s (FS_IOC_SETFLAGS: %s)", what,
+		     strerrorname_np(e));
+	ASSERT_EQ(0, e) TH_LOG("chattr %s: %s", what, strerror(e));
+	ASSERT_EQ(0, get_iflags(PROBE, &flags));
+	ASSERT_EQ(flag, flags & flag) TH_LOG("%s did not stick", what);
+	ASSERT_EQ(0, stat(PROBE, &after));
+	ASSERT_EQ(before.st_mode, after.st_mode);
+	ASSERT_EQ(before.st_size, after.st_size);
+	ASSERT_EQ(before.st_uid, after.st_uid);
+	ASSERT_EQ(before.st_gid, after.st_gid);
+	ASSERT_TRUE(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+		    before.st_mtim.tv_nsec == after.st_mtim.tv_nsec)
+		TH_LOG("chattr moved mtime: only the flags may tell");
+	ASSERT_KEY_STALE(what);
+	/* Control: the flag is no obstacle to a template made now. */
+	tfd = create_from(variant->by_fd, PROBE);
+	ASSERT_LE(0, tfd) TH_LOG("create after %s: %m", what);
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(tfd, exit0))
+		TH_LOG("spawn of a template made after %s: %m", what);
+	close(tfd);
+}
+
+TEST_F(key, chattr_immutable)
+{
+	/* spec: spawn_template_create(): identity key: its inode flags: chattr +i (FS_IMMUTABLE_FL) is a change (ESTALE), also with a link or unlink */
+	chattr_stale(_metadata, self, variant, FS_IMMUTABLE_FL, "chattr +i");
+}
+
+TEST_F(key, chattr_append)
+{
+	/* spec: spawn_template_create(): identity key: its inode flags: chattr +a (FS_APPEND_FL) is a change (ESTALE), also with a link or unlink */
+	chattr_stale(_metadata, self, variant, FS_APPEND_FL, "chattr +a");
+}
+
 TEST(rename_replace_path_estale)
 {
 	/* spec: spawn_template_spawn(): a path-created template re-opens its path, which must name the same executable: replace by rename -> ESTALE */
@@ -522,6 +634,399 @@ TEST(rename_away_path_estale)
 	ASSERT_EQ(ESTALE, errno);
 	ASSERT_EQ(0, st_child_evidence()) TH_LOG("a child exists");
 	close(tfd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Links never count                                                    */
+
+/*
+ * Spec 1.2: link() and unlink() never make a template stale, however
+ * often they run, whether or not the link count ends where it started
+ * (then ctime alone moved), and whichever name goes.
+ */
+FIXTURE(links) {
+	int tfd;
+};
+
+ST_ORIGIN_VARIANTS(links);
+
+FIXTURE_SETUP(links)
+{
+	self->tfd = -1;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	self->tfd = probe_origin_template(_metadata, variant->by_fd);
+}
+
+FIXTURE_TEARDOWN(links)
+{
+	if (self->tfd >= 0)
+		close(self->tfd);
+}
+
+/* The template still runs after @step (a link() or unlink()). */
+static void assert_runs_after(struct __test_metadata *_metadata, int tfd,
+			      const char *step)
+{
+	int r = st_spawn_wait(tfd, exit0), e = errno;
+
+	ASSERT_EQ(ST_EXITED(0), r)
+		TH_LOG("spec 1.2: link() and unlink() never make a template stale: after %s: %s",
+		       step, r == -1 ? strerrorname_np(e) : "the child failed");
+}
+
+TEST_F(links, back_and_forth_never_stale)
+{
+	/* spec: spawn_template_create(): identity key: link() and unlink() never make a template stale, however often they run and whether or not the link count ends where it started */
+	struct stat before, now;
+	char step[96];
+	int i;
+
+	ASSERT_EQ(0, stat(PROBE, &before));
+	for (i = 1; i <= 3; i++) {
+		/* A clock tick before each: each one moves ctime for sure. */
+		usleep(20000);
+		ASSERT_EQ(0, link(PROBE, PROBE_LINK));
+		snprintf(step, sizeof(step), "link() %d of 3 (link count 2)", i);
+		assert_runs_after(_metadata, self->tfd, step);
+		usleep(20000);
+		ASSERT_EQ(0, unlink(PROBE_LINK));
+		ASSERT_EQ(0, stat(PROBE, &now));
+		ASSERT_EQ(before.st_nlink, now.st_nlink);
+		ASSERT_FALSE(before.st_ctim.tv_sec == now.st_ctim.tv_sec &&
+			     before.st_ctim.tv_nsec == now.st_ctim.tv_nsec)
+			TH_LOG("ctime did not move: the round would show nothing");
+		snprintf(step, sizeof(step),
+			 "unlink() %d of 3 (link count back where it started, ctime moved)",
+			 i);
+		assert_runs_after(_metadata, self->tfd, step);
+	}
+}
+
+TEST_F(links, link_then_unlink_original_name)
+{
+	/* spec: spawn_template_create(): identity key: link() and unlink() never make a template stale, also an unlink of the name it was created from; spawn_template_spawn(): a path-created template then goes stale, as its path no longer names the file */
+	ino_t ino = ino_of(PROBE);
+	int r, e;
+
+	usleep(20000);
+	ASSERT_EQ(0, link(PROBE, PROBE_LINK));
+	assert_runs_after(_metadata, self->tfd, "link() to a second name");
+	usleep(20000);
+	ASSERT_EQ(0, unlink(PROBE));
+	if (!variant->by_fd) {
+		assert_stale(_metadata, self->tfd);
+		return;
+	}
+	/* The file lives on under its second name, the count where it began. */
+	r = run_report(self->tfd, report_argv, noenv);
+	e = errno;
+	ASSERT_EQ(ST_EXITED(0), r)
+		TH_LOG("spec 1.2: link() and unlink() never make a template stale: after the unlink of the original name (link count back to 1): %s",
+		       r == -1 ? strerrorname_np(e) : "the child failed");
+	ASSERT_EQ((unsigned long long)ino,
+		  strtoull(st_kv_str(report.buf, "exe_ino"), NULL, 10));
+}
+
+/* ------------------------------------------------------------------ */
+/* An unprivileged creator                                              */
+
+/*
+ * A template made by uid ST_NOBODY, of a root-owned 0755 copy of the probe
+ * in a root-owned 0755 directory. The template is bound to the creator's
+ * credential object, so the creator is a child of the check that drops
+ * to nobody and creates and spawns on request; the check stays root and
+ * changes the file or its directory between requests.
+ */
+#define NB_DIR		ST_SCRATCH "/dir"
+#define NB_PROBE	NB_DIR "/probe"
+#define NB_LINK		NB_DIR "/probe.link"
+
+struct nobody_reply {
+	int ret;	/* 0, or -1 with err */
+	int err;
+	int status;	/* a spawn's child: raw wait status */
+	int evidence;	/* a refused spawn: st_child_evidence() */
+};
+
+/* The creator: 'c' creates the template, 's' spawns exit0 from it. */
+static void nobody_main(int sock, bool by_fd)
+{
+	struct nobody_reply r;
+	int tfd = -1, pidfd;
+	char cmd;
+
+	if (st_drop_to_nobody())
+		_exit(2);
+	/* After the drop, which clears it; the end of file stops us too. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	while (read(sock, &cmd, 1) == 1) {
+		memset(&r, 0, sizeof(r));
+		r.status = -1;
+		if (cmd == 'c') {
+			tfd = create_from(by_fd, NB_PROBE);
+			r.ret = tfd < 0 ? -1 : 0;
+			r.err = tfd < 0 ? errno : 0;
+		} else {
+			pidfd = -1;
+			if (st_spawn(tfd, 0, exit0, noenv, NULL, 0, &pidfd) < 0) {
+				r.ret = -1;
+				r.err = errno;
+				r.evidence = st_child_evidence();
+			} else {
+				r.status = st_wait_pidfd(pidfd);
+			}
+		}
+		if (write(sock, &r, sizeof(r)) != sizeof(r))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+FIXTURE(nobody) {
+	pid_t pid;
+	int sock;
+};
+
+ST_ORIGIN_VARIANTS(nobody);
+
+FIXTURE_SETUP(nobody)
+{
+	int sv[2];
+
+	self->pid = -1;
+	self->sock = -1;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	st_scratch(_metadata, 0);
+	ASSERT_EQ(0, mkdir(NB_DIR, 0755));
+	ASSERT_EQ(0, chmod(NB_DIR, 0755));
+	st_copy_helper(_metadata, "helper_probe", NB_PROBE, 0755);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	self->pid = fork();
+	ASSERT_LE(0, self->pid);
+	if (self->pid == 0) {
+		close(sv[0]);
+		nobody_main(sv[1], variant->by_fd);
+	}
+	close(sv[1]);
+	self->sock = sv[0];
+}
+
+FIXTURE_TEARDOWN(nobody)
+{
+	if (self->sock >= 0)
+		close(self->sock);	/* the creator's end of file */
+	if (self->pid > 0)
+		st_wait(self->pid);
+}
+
+static struct nobody_reply nobody_ask(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(nobody) *self, char cmd)
+{
+	struct nobody_reply r;
+
+	ASSERT_EQ(1, write(self->sock, &cmd, 1));
+	ASSERT_EQ((ssize_t)sizeof(r), read(self->sock, &r, sizeof(r)))
+		TH_LOG("the unprivileged creator died (could it drop to %d?)",
+		       ST_NOBODY);
+	return r;
+}
+
+/* The unprivileged creator makes its template, which runs. */
+static void nobody_create(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(nobody) *self)
+{
+	struct nobody_reply r = nobody_ask(_metadata, self, 'c');
+
+	ASSERT_EQ(0, r.ret)
+		TH_LOG("create by uid %d: %s", ST_NOBODY, strerrorname_np(r.err));
+	r = nobody_ask(_metadata, self, 's');
+	ASSERT_EQ(0, r.ret)
+		TH_LOG("spawn by uid %d: %s", ST_NOBODY, strerrorname_np(r.err));
+	ASSERT_EQ(ST_EXITED(0), r.status);
+	/* A clock tick: what the check changes next moves ctime for sure. */
+	usleep(20000);
+}
+
+/* Its template still runs. */
+static void nobody_runs(struct __test_metadata *_metadata,
+			FIXTURE_DATA(nobody) *self, const char *after)
+{
+	struct nobody_reply r = nobody_ask(_metadata, self, 's');
+
+	ASSERT_EQ(0, r.ret)
+		TH_LOG("spawn by uid %d after %s: %s", ST_NOBODY, after,
+		       strerrorname_np(r.err));
+	ASSERT_EQ(ST_EXITED(0), r.status);
+}
+
+/* Its template is refused with @err, and no child exists. */
+static void nobody_refused(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(nobody) *self, int err,
+			   const char *rule)
+{
+	struct nobody_reply r = nobody_ask(_metadata, self, 's');
+
+	ASSERT_EQ(-1, r.ret)
+		TH_LOG("%s: the unprivileged creator's spawn ran (status 0x%x)",
+		       rule, r.status);
+	ASSERT_EQ(err, r.err)
+		TH_LOG("%s: want %s, got %s", rule, strerrorname_np(err),
+		       strerrorname_np(r.err));
+	ASSERT_EQ(0, r.evidence) TH_LOG("a child exists (evidence 0x%x)",
+					r.evidence);
+}
+
+/* Root sets trusted.st on the probe; false (a skip) where tmpfs has none. */
+static bool set_trusted(struct __test_metadata *_metadata)
+{
+	if (setxattr(NB_PROBE, "trusted.st", "1", 1, 0) && errno == EOPNOTSUPP)
+		SKIP(return false, "no trusted.* on tmpfs (CONFIG_TMPFS_XATTR)");
+	ASSERT_EQ(0, setxattr(NB_PROBE, "trusted.st", "1", 1, 0))
+		TH_LOG("setxattr trusted.st: %m");
+	return true;
+}
+
+#define RULE_TRUSTED "spec 1.2: attributes are read with the kernel's rights: a trusted.* attribute set on an unprivileged creator's file is a change (ESTALE)"
+
+TEST_F(nobody, trusted_xattr)
+{
+	/* spec: spawn_template_create(): identity key: read with the kernel's rights: an unprivileged creator's template sees trusted.*: setting one is a change (ESTALE) */
+	nobody_create(_metadata, self);
+	if (!set_trusted(_metadata))
+		return;
+	nobody_refused(_metadata, self, ESTALE, RULE_TRUSTED);
+}
+
+TEST_F(nobody, trusted_xattr_with_link)
+{
+	/* spec: spawn_template_create(): identity key: read with the kernel's rights: an unprivileged creator's template sees trusted.*: setting one is a change (ESTALE), also together with a link() */
+	nobody_create(_metadata, self);
+	ASSERT_EQ(0, link(NB_PROBE, NB_LINK));
+	if (!set_trusted(_metadata))
+		return;
+	nobody_refused(_metadata, self, ESTALE,
+		       RULE_TRUSTED ", also together with a link()");
+}
+
+TEST_F(nobody, create_with_trusted_xattr)
+{
+	/* spec: spawn_template_create(): identity key: the attributes are read with the kernel's rights: reading them never fails for an unprivileged creator (a file carrying trusted.*) */
+	if (!set_trusted(_metadata))
+		return;
+	nobody_create(_metadata, self);
+	nobody_runs(_metadata, self, "a second spawn");
+}
+
+TEST_F(nobody, lookup_eacces_is_not_estale)
+{
+	/* spec: spawn_template_spawn(): ESTALE means only that the file changed: a lookup error other than the path being gone (EACCES, no search permission on its directory) is returned as it is, with no child; an execfd template looks up no path */
+	nobody_create(_metadata, self);
+	/* Root-owned 0700: uid nobody may no longer search the directory. */
+	ASSERT_EQ(0, chmod(NB_DIR, 0700));
+	if (variant->by_fd)
+		nobody_runs(_metadata, self, "its directory became 0700");
+	else
+		nobody_refused(_metadata, self, EACCES,
+			       "spec 1.2: ESTALE means only that the file changed: the re-lookup of the path failed with EACCES (its directory lost search permission), returned as it is");
+	/* The file never changed: with the permission back, it runs. */
+	ASSERT_EQ(0, chmod(NB_DIR, 0755));
+	nobody_runs(_metadata, self, "its directory became 0755 again");
+}
+
+/* ------------------------------------------------------------------ */
+/* A file system without extended attributes                            */
+
+/*
+ * Spec 1.2: a file system without extended attributes, or one where a
+ * security module names a label that the file system cannot store, has
+ * none: creation succeeds (never EOPNOTSUPP). ramfs has no xattr
+ * handlers; a labelling module (Smack, SELinux) still lists its label on
+ * every inode (security_inode_listsecurity()), which ramfs cannot return
+ * through the file system's own handlers.
+ */
+#define RAMFS		ST_SCRATCH "/ramfs"
+#define RAM_PROBE	RAMFS "/probe"
+#define LSM_LIST	"/sys/kernel/security/lsm"
+
+/* The active security modules (LSM_LIST), mounting securityfs if needed. */
+static int active_lsms(char *buf, size_t len)
+{
+	int fd = open(LSM_LIST, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT &&
+	    !mount("securityfs", "/sys/kernel/security", "securityfs", 0, NULL))
+		fd = open(LSM_LIST, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	st_read_all(fd, buf, len);
+	close(fd);
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* Is @name one of the comma-separated @list? */
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *s;
+
+	for (s = list; s; s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL) {
+		if (!strncmp(s, name, n) && (s[n] == ',' || s[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+FIXTURE(xattrless) {
+	int tfd;
+};
+
+ST_ORIGIN_VARIANTS(xattrless);
+
+FIXTURE_SETUP(xattrless)
+{
+	char lsms[256];
+
+	self->tfd = -1;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	/* The scratch space's private mount namespace holds the ramfs too. */
+	st_scratch(_metadata, 0);
+	ASSERT_EQ(0, active_lsms(lsms, sizeof(lsms)))
+		TH_LOG("cannot read %s: %m", LSM_LIST);
+	if (!in_list(lsms, "smack") && !in_list(lsms, "selinux"))
+		SKIP(return, "needs --kconfig smack (a security module that labels files); active: %s",
+		     lsms);
+	ASSERT_EQ(0, mkdir(RAMFS, 0755));
+	ASSERT_EQ(0, mount("st", RAMFS, "ramfs", 0, "mode=0755"))
+		TH_LOG("mount ramfs: %m");
+	st_copy_helper(_metadata, "helper_probe", RAM_PROBE, 0755);
+	/* The premise: the file system stores no attribute. */
+	ASSERT_EQ(-1, setxattr(RAM_PROBE, "user.st", "1", 1, 0));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	TH_LOG("security modules: %s", lsms);
+}
+
+FIXTURE_TEARDOWN(xattrless)
+{
+	if (self->tfd >= 0)
+		close(self->tfd);
+}
+
+TEST_F(xattrless, create_under_labelling_lsm)
+{
+	/* spec: spawn_template_create(): identity key: a file system without extended attributes, under a security module that labels files, has none: creation succeeds (never EOPNOTSUPP) */
+	int e;
+
+	self->tfd = create_from(variant->by_fd, RAM_PROBE);
+	e = errno;
+	ASSERT_LE(0, self->tfd)
+		TH_LOG("spec 1.2: a file system without extended attributes has none: creation succeeds, never EOPNOTSUPP: got %s",
+		       strerrorname_np(e));
+	/* The spawn re-reads the key: it must not fail on the label either. */
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, report_argv, noenv))
+		TH_LOG("spawn: %s", strerrorname_np(report.err));
+	ASSERT_EQ(ST_EXITED(0), st_spawn_wait(self->tfd, exit0))
+		TH_LOG("second spawn: %m");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1018,6 +1523,136 @@ TEST_F(memfd_change, runs_new_headers_or_fails)
 	ASSERT_STREQ("rwxp", stack)
 		TH_LOG("spec 1.1: a memfd template is only as stable as its seals, never old headers on new content: the child ran the new content with the old program headers (stack %s; the file now asks for an executable stack)",
 		       stack);
+}
+
+/*
+ * Spec 1.2: cached metadata never outlives the content. A memfd that has
+ * a writable shared mapping cannot be sealed with F_SEAL_WRITE (EBUSY):
+ * F_SEAL_FUTURE_WRITE is the only seal it can get, and it stops new
+ * writers only, not that mapping. Its template must then run the content
+ * as it is at the spawn: the mapping rewrites the program after the
+ * template exists, as memfd_change does (the ELF magic, or PF_X on
+ * PT_GNU_STACK), and the spawn is ESTALE or runs the new content.
+ */
+FIXTURE(memfd_future_write) {
+	int mfd, ro, tfd;
+	char *map;
+	size_t size;
+};
+
+FIXTURE_VARIANT(memfd_future_write) {
+	bool not_elf;	/* else: PF_X on PT_GNU_STACK */
+};
+
+FIXTURE_VARIANT_ADD(memfd_future_write, exec_stack) {
+	.not_elf = false,
+};
+
+FIXTURE_VARIANT_ADD(memfd_future_write, not_elf) {
+	.not_elf = true,
+};
+
+FIXTURE_SETUP(memfd_future_write)
+{
+	char path[64];
+	struct stat st;
+
+	self->mfd = self->ro = self->tfd = -1;
+	self->map = MAP_FAILED;
+	REQUIRE_SPAWN_TEMPLATE(_metadata);
+	self->mfd = probe_memfd(_metadata, MFD_ALLOW_SEALING);
+	if (self->mfd == -2)
+		SKIP(return, "vm.memfd_noexec forbids executable memfds");
+	ASSERT_EQ(0, fstat(self->mfd, &st));
+	self->size = st.st_size;
+	self->map = mmap(NULL, self->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->mfd, 0);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("shared writable mapping: %m");
+	/* The mapping rules out F_SEAL_WRITE... */
+	ASSERT_EQ(-1, fcntl(self->mfd, F_ADD_SEALS, F_SEAL_WRITE));
+	ASSERT_EQ(EBUSY, errno);
+	/* ...but not F_SEAL_FUTURE_WRITE, which refuses new writable mappings. */
+	ASSERT_EQ(0, fcntl(self->mfd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
+		TH_LOG("F_SEAL_FUTURE_WRITE: %m");
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, self->size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, self->mfd, 0));
+	ASSERT_EQ(EPERM, errno);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->mfd);
+	self->ro = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, self->ro);
+	self->tfd = spawn_template_create_fd(self->ro,
+					     SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, self->tfd)
+		TH_LOG("create from a F_SEAL_FUTURE_WRITE memfd: %m");
+	ASSERT_EQ(ST_EXITED(0), run_report(self->tfd, report_argv, noenv))
+		TH_LOG("spawn: %s", strerrorname_np(report.err));
+	ASSERT_STREQ("rw-p", st_kv_str(report.buf, "stack"));
+}
+
+FIXTURE_TEARDOWN(memfd_future_write)
+{
+	if (self->tfd >= 0)
+		close(self->tfd);
+	if (self->map != MAP_FAILED)
+		munmap(self->map, self->size);
+}
+
+TEST_F(memfd_future_write, mapping_rewrites_after_create)
+{
+	/* spec: spawn_template_create(): whatever the template caches, a spawn executes the file as it is at that spawn (a memfd rewritten through a mapping made before any seal; F_SEAL_FUTURE_WRITE does not qualify): ESTALE or the new content, never the old headers */
+	struct stat st, after;
+	const char *stack;
+	Elf64_Phdr *ph;
+	int r;
+
+	ASSERT_EQ(0, fstat(self->mfd, &st));
+	/*
+	 * Read the page before writing it, so that the write takes no fault
+	 * and leaves mtime alone (see memfd_change): the content changes
+	 * under an unchanged identity key.
+	 */
+	ASSERT_EQ(0, memcmp(self->map, ELFMAG, SELFMAG));
+	if (variant->not_elf) {
+		memcpy(self->map, "\0BAD", SELFMAG);
+	} else {
+		ph = gnu_stack_of(self->map);
+		ASSERT_NE(NULL, ph);
+		ph->p_flags |= PF_X;
+	}
+	ASSERT_EQ(0, fstat(self->mfd, &after));
+	ASSERT_EQ(st.st_size, after.st_size);
+	ASSERT_TRUE(st.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+		    st.st_mtim.tv_nsec == after.st_mtim.tv_nsec &&
+		    st.st_ctim.tv_sec == after.st_ctim.tv_sec &&
+		    st.st_ctim.tv_nsec == after.st_ctim.tv_nsec)
+		TH_LOG("the change moved mtime or ctime: the test would only show staleness");
+
+	r = run_report(self->tfd, report_argv, noenv);
+	if (r == -1) {
+		ASSERT_EQ(ESTALE, report.err) TH_LOG("refused with %s",
+						     strerrorname_np(report.err));
+		TH_LOG("refused with ESTALE: the implementation saw the new content");
+		return;
+	}
+	if (variant->not_elf) {
+		ASSERT_EQ(ST_EXITED(126), r)
+			TH_LOG("spec 1.2: cached metadata never outlives the content: the file is no longer ELF: ESTALE or exit 126 (ENOEXEC), got wait status 0x%x%s",
+			       r, r == ST_EXITED(0) ? " (the old program ran)" : "");
+		TH_LOG("ran the new content: exit 126 (ENOEXEC)");
+		return;
+	}
+	ASSERT_TRUE(WIFEXITED(r))
+		TH_LOG("the child died of signal %d: mapped with stale headers?",
+		       WTERMSIG(r));
+	if (r != ST_EXITED(0)) {
+		TH_LOG("a clean failure: exit status %d", WEXITSTATUS(r));
+		return;
+	}
+	stack = st_kv_str(report.buf, "stack");
+	ASSERT_STREQ("rwxp", stack)
+		TH_LOG("spec 1.2: cached metadata never outlives the content: a F_SEAL_FUTURE_WRITE memfd rewritten through an earlier mapping ran with the old program headers (stack %s; the file now asks for an executable stack)",
+		       stack);
+	TH_LOG("ran the new content: an executable stack");
 }
 
 TEST(memfd_sealed_is_stable)
