@@ -29,7 +29,7 @@ class Options:
     series: str | None = None
     kconfigs: tuple[str, ...] = DEFAULT_FRAGMENTS
     no_build: bool = False
-    prebuilt: Path | None = None  # an exported build (vm/prebuilt.py), folder or tarball
+    prebuilt: Path | None = None  # an exported build (vm/guest/prebuilt.py), folder or tarball
     accel: str = "auto"
     guest_memory: str = "1G"
     guest_cpus: int = 2

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from vm import accel
 from vm.errors import GuestError
+from vm.guest import accel
 
 
 def test_cpu_flags() -> None:

@@ -1,8 +1,8 @@
-"""What vm/build.py puts into its cache keys besides file contents."""
+"""What vm/kernel/build.py puts into its cache keys besides file contents."""
 
 from pathlib import Path
 
-from vm import build
+from vm.kernel import build
 
 
 def tree(root: Path, *headers: str) -> Path:

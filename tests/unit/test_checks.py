@@ -5,8 +5,8 @@ binaries while a guest executes them."""
 import os
 from pathlib import Path
 
-from vm import checks
 from vm.cache import check_programs_dir
+from vm.guest import checks
 
 
 def test_each_set_of_inputs_has_its_own_folder(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Each exit status of vm/status.py, produced by forcing its cause through
+"""Each exit status of vm/results/status.py, produced by forcing its cause through
 the suite's own conftest: a failing test, a series that does not apply to a
 tiny fake tree, a tree that does not configure, a missing tool, a bad option."""
 
@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from vm import preflight, routing
+from vm import preflight
 from vm.errors import BuildError, ConfigError, GuestError, HarnessError, SeriesError, UsageError
-from vm.guest import GuestCrashed
-from vm.identity import StaleKernelError
-from vm.status import ExitStatus
+from vm.guest.vng import GuestCrashed
+from vm.kernel.identity import StaleKernelError
+from vm.results import routing
+from vm.results.status import ExitStatus
 
 from .conftest import git
 from .pytest_run import RUNS, run_folder, run_pytest

@@ -4,15 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from vm import gate, patchcheck
-from vm.derive import derive
 from vm.errors import SeriesError
-from vm.first_bad import FirstBad, Probe, bisect
-from vm.gate_compare import compare, duration_moved
-from vm.gate_report import GateResult, PatchRow, decide, load, write
-from vm.outcomes import Outcome, Status, node_id, not_yet_present, read_junit
-from vm.patchcheck import Checkpatch
-from vm.status import ExitStatus
+from vm.gate import cli
+from vm.gate.compare import compare, duration_moved
+from vm.gate.first_bad import FirstBad, Probe, bisect
+from vm.gate.report import GateResult, PatchRow, decide, load, write
+from vm.kernel import patchcheck
+from vm.kernel.derive import derive
+from vm.kernel.patchcheck import Checkpatch
+from vm.results.outcomes import Outcome, Status, node_id, not_yet_present, read_junit
+from vm.results.status import ExitStatus
 
 DATA = Path(__file__).parent / "data"
 V2 = Path(__file__).parents[2] / "patches" / "spawn-template" / "v2"
@@ -197,13 +198,13 @@ def test_bad_input_is_a_usage_error_before_any_build(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert gate.main(["--series", str(empty), "--results-dir", str(tmp_path)]) == 4
-    assert gate.main(["--baseline", str(tmp_path / "nowhere"),
-                      "--results-dir", str(tmp_path)]) == 4
+    assert cli.main(["--series", str(empty), "--results-dir", str(tmp_path)]) == 4
+    assert cli.main(["--baseline", str(tmp_path / "nowhere"),
+                     "--results-dir", str(tmp_path)]) == 4
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "gate.json").write_text("{}")
-    assert gate.main(["--baseline", str(tmp_path / "broken"), "--results-dir",
-                      str(tmp_path)]) == 4
+    assert cli.main(["--baseline", str(tmp_path / "broken"), "--results-dir",
+                     str(tmp_path)]) == 4
     err = capsys.readouterr().err
     assert "no *.patch" in err and "nowhere" in err and "schema" in err
     assert not list(tmp_path.glob("gate-*"))
@@ -216,9 +217,9 @@ def test_a_baseline_for_another_kernel_is_refused(tmp_path: Path) -> None:
                                          "-and-spawn.patch").read_text())
     (other / "series.yaml").write_text("name: s\nrevision: v0\nbase: ['6.6']\n"
                                        "description: d\n")
-    from vm import series
-    with pytest.raises(gate.UsageError, match="not the same base kernel"):
-        gate._check_bases(series.load(str(V2)), gate.Baseline(str(other)), "6.12.117 x")
+    from vm.kernel import series
+    with pytest.raises(cli.UsageError, match="not the same base kernel"):
+        cli._check_bases(series.load(str(V2)), cli.Baseline(str(other)), "6.12.117 x")
 
 
 def test_a_derived_revision_edits_one_patch_and_keeps_its_hunks(tmp_path: Path) -> None:
@@ -266,9 +267,9 @@ def test_a_run_results_folder_is_a_baseline_of_its_checks(tmp_path: Path) -> Non
     run.mkdir()
     (run / "junit.xml").write_text((DATA / "gate-junit.xml").read_text())
     (run / "summary.json").write_text('{"kernel": "6.6.63 from /usr/src/x.tar.xz"}')
-    base = gate.Baseline(str(run))
+    base = cli.Baseline(str(run))
     assert base.junit == run / "junit.xml" and base.series is None
-    from vm import series
-    with pytest.raises(gate.UsageError, match=r"ran on 6\.6\.63"):
-        gate._check_bases(series.load(str(V2)), base, "6.12.117 from y")
-    gate._check_bases(series.load(str(V2)), base, "6.6.63 from y")
+    from vm.kernel import series
+    with pytest.raises(cli.UsageError, match=r"ran on 6\.6\.63"):
+        cli._check_bases(series.load(str(V2)), base, "6.12.117 from y")
+    cli._check_bases(series.load(str(V2)), base, "6.6.63 from y")

@@ -12,13 +12,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from vm import gate, gate_bench, gate_guest
+from vm.bench.spawn import compare, data
 from vm.errors import HarnessError
-from vm.gate_bench_report import BenchReport, from_comparison
-from vm.gate_report import GateResult, PatchRow, decide, load, write
-from vm.outcomes import Outcome, Status
-from vm.spawnbench import compare, data
-from vm.status import ExitStatus
+from vm.gate import bench as gate_bench
+from vm.gate import cli, guest_runs
+from vm.gate.bench_report import BenchReport, from_comparison
+from vm.gate.report import GateResult, PatchRow, decide, load, write
+from vm.results.outcomes import Outcome, Status
+from vm.results.status import ExitStatus
 
 DATA = Path(__file__).parent / "data"
 BENCH = DATA / "spawnbench"
@@ -56,7 +57,7 @@ class FakeSpawnbench:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeSpawnbench:
     runs = FakeSpawnbench({"v2": SLOWER, "v1": A})
-    monkeypatch.setattr(gate_guest, "subprocess", runs)
+    monkeypatch.setattr(guest_runs, "subprocess", runs)
     return runs
 
 
@@ -116,14 +117,14 @@ def test_a_results_folder_baseline_brings_its_result_or_says_it_has_none(
     (previous / "bench").mkdir(parents=True)
     shutil.copyfile(DATA / "gate-v2-vs-v1.json", previous / "gate.json")
     shutil.copyfile(A, previous / "bench" / "spawnbench.json")
-    given = gate.Baseline(str(previous))
+    given = cli.Baseline(str(previous))
     assert given.bench == previous / "bench" / "spawnbench.json"
     report = bench(tmp_path, "gate-1", gate_bench.Baseline(given.spec, result=given.bench))
     assert fake.series == ["v2"] and report.baseline_from == "results folder"
     assert {r.method for r in report.slowdowns} == {"fork_execve"}
 
     (previous / "bench" / "spawnbench.json").unlink()
-    given = gate.Baseline(str(previous))
+    given = cli.Baseline(str(previous))
     assert given.bench is None
     report = bench(tmp_path, "gate-2", gate_bench.Baseline(given.spec, result=given.bench))
     assert not report.rows and "has no bench/spawnbench.json" in report.note
@@ -147,7 +148,7 @@ def test_a_baseline_result_can_be_given_as_a_results_folder_or_a_file(
 
 def test_a_benchmark_run_without_a_result_is_an_infrastructure_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gate_guest, "subprocess", FakeSpawnbench({}, status=11))
+    monkeypatch.setattr(guest_runs, "subprocess", FakeSpawnbench({}, status=11))
     (tmp_path / "gate-1").mkdir()
     with pytest.raises(HarnessError, match="ended with status 11"):
         gate_bench.bench(REQUEST, "v2", tmp_path / "v2.spawnbench.json", None,
@@ -160,7 +161,7 @@ def test_a_failed_point_leaves_a_result_and_is_reported(
     failed["points"][1]["error"] = "1 kernel report(s) while the test ran:\nWARNING: x"
     (tmp_path / "failed.json").write_text(json.dumps(failed))
     # Exit status 1: a point failed; the run still wrote its result.
-    monkeypatch.setattr(gate_guest, "subprocess",
+    monkeypatch.setattr(guest_runs, "subprocess",
                         FakeSpawnbench({"v2": tmp_path / "failed.json"}, status=1))
     report = bench(tmp_path, "gate-1", gate_bench.Baseline("previous", result=B))
     key = failed["points"][1]["key"]
@@ -248,7 +249,7 @@ def test_a_baseline_with_the_old_thread_counts_compares_on_the_common_points(
     new.sweeps = [replace(s, points=tuple(p for p in s.points if p != eight))
                   for s in new.sweeps]
     data.write(new, tmp_path / "new.json")
-    monkeypatch.setattr(gate_guest, "subprocess", FakeSpawnbench({"v2": tmp_path / "new.json"}))
+    monkeypatch.setattr(guest_runs, "subprocess", FakeSpawnbench({"v2": tmp_path / "new.json"}))
     report = bench(tmp_path, "gate-1", gate_bench.Baseline("old", result=A))
     assert report.only_in_baseline == [eight.key] and not report.only_in_revision
     assert eight.key not in {r.point for r in report.rows} and not report.slowdowns
@@ -265,49 +266,49 @@ def test_a_baseline_with_the_old_thread_counts_compares_on_the_common_points(
 def test_bench_options_are_checked_before_any_build(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     out = ["--results-dir", str(tmp_path / "results")]
-    assert gate.main(["--bench", "--bench-sweeps", "rss,numa", *out]) == ExitStatus.USAGE
-    assert gate.main(["--bench-budget", "300", *out]) == ExitStatus.USAGE
-    assert gate.main(["--bench", "--bench-budget", "0", *out]) == ExitStatus.USAGE
-    assert gate.main(["--bench", "--bench-baseline", str(tmp_path), *out]) == ExitStatus.USAGE
+    assert cli.main(["--bench", "--bench-sweeps", "rss,numa", *out]) == ExitStatus.USAGE
+    assert cli.main(["--bench-budget", "300", *out]) == ExitStatus.USAGE
+    assert cli.main(["--bench", "--bench-budget", "0", *out]) == ExitStatus.USAGE
+    assert cli.main(["--bench", "--bench-baseline", str(tmp_path), *out]) == ExitStatus.USAGE
     (tmp_path / "not-a-result.json").write_text("{}")
-    assert gate.main(["--bench", "--bench-baseline", str(tmp_path / "not-a-result.json"),
-                      *out]) == ExitStatus.USAGE
+    assert cli.main(["--bench", "--bench-baseline", str(tmp_path / "not-a-result.json"),
+                     *out]) == ExitStatus.USAGE
     err = capsys.readouterr().err
     assert "unknown sweep(s) numa" in err and "go with --bench" in err
     assert "more than 0" in err and "no spawnbench.json" in err
     assert "not a spawn benchmark result" in err
     assert not (tmp_path / "results").exists()
-    args = gate.parse_args(["--bench", "--bench-budget", "300", "--bench-sweeps", "rss"])
+    args = cli.parse_args(["--bench", "--bench-budget", "300", "--bench-sweeps", "rss"])
     assert args.bench and args.bench_budget == 300.0 and args.bench_sweeps == "rss"
-    assert not gate.parse_args([]).bench
+    assert not cli.parse_args([]).bench
 
 
 def test_the_gate_keeps_a_series_bench_next_to_its_guest_outcomes(
         tmp_path: Path, fake: FakeSpawnbench) -> None:
     """vm.gate's wiring: the revision's and a series baseline's results go to
     gate/<key>.spawnbench.json beside gate/<key>.json; --bench-baseline wins."""
-    from vm import series
     from vm.cache import Cache
+    from vm.kernel import series
 
     v1, v2 = (Path(__file__).parents[2] / "patches" / "spawn-template" / r for r in ("v1", "v2"))
     fake.results = {str(v2): SLOWER, str(v1): A}
     cache = Cache(tmp_path / "cache")
-    args = gate.parse_args(["--series", str(v2), "--baseline", str(v1), "--bench"])
-    full, base = series.load(str(v2)), gate.Baseline(str(v1))
+    args = cli.parse_args(["--series", str(v2), "--baseline", str(v1), "--bench"])
+    full, base = series.load(str(v2)), cli.Baseline(str(v1))
     (tmp_path / "gate-1").mkdir()
-    report = gate._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-1")
+    report = cli._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-1")
     assert fake.series == [str(v2), str(v1)] and report.baseline_from == "run"
     for s in (full, base.series):
         assert s is not None
-        outcomes = gate._stored_run(cache, "c0ffee", s, [])
+        outcomes = cli._stored_run(cache, "c0ffee", s, [])
         assert (outcomes.parent / f"{outcomes.stem}.spawnbench.json").is_file()
     (tmp_path / "gate-2").mkdir()
-    report = gate._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-2")
+    report = cli._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-2")
     assert report.baseline_from == "cache" and len(fake.calls) == 3
-    args = gate.parse_args(["--series", str(v2), "--baseline", str(v1), "--bench",
-                            "--bench-baseline", str(B)])
+    args = cli.parse_args(["--series", str(v2), "--baseline", str(v1), "--bench",
+                           "--bench-baseline", str(B)])
     (tmp_path / "gate-3").mkdir()
-    report = gate._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-3")
+    report = cli._bench(args, base, cache, "c0ffee", full, tmp_path / "gate-3")
     assert report.baseline_from == "--bench-baseline" and report.baseline == str(B)
     assert len(fake.calls) == 4
 
@@ -316,15 +317,15 @@ def test_a_benchmark_that_cannot_run_leaves_the_checks_verdict(
         tmp_path: Path, fake: FakeSpawnbench) -> None:
     """The runner's trouble in the opt-in benchmark is a warning: the gate
     still writes its report and exits with the checks' verdict."""
-    from vm import series
     from vm.cache import Cache
+    from vm.kernel import series
 
     v2 = Path(__file__).parents[2] / "patches" / "spawn-template" / "v2"
     fake.results, fake.status = {}, 2
-    args = gate.parse_args(["--series", str(v2), "--bench"])
+    args = cli.parse_args(["--series", str(v2), "--bench"])
     (tmp_path / "gate-1").mkdir()
-    report = gate._bench(args, None, Cache(tmp_path / "cache"), "c0ffee",
-                         series.load(str(v2)), tmp_path / "gate-1")
+    report = cli._bench(args, None, Cache(tmp_path / "cache"), "c0ffee",
+                        series.load(str(v2)), tmp_path / "gate-1")
     assert report.error and not report.rows
     r = gate_with(report)
     assert verdict(r, strict=False) is ExitStatus.OK

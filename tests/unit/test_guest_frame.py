@@ -2,13 +2,13 @@ import re
 import subprocess
 from pathlib import Path
 
-from vm import guest, kmsg
+from vm.guest import kmsg, vng
 
 
 def test_frame_runs_command_and_reports_status_after_token(tmp_path: Path) -> None:
     """Run the frame through a real sh: output to the file, token and status out."""
     output = tmp_path / "out"
-    line = guest.frame("echo hello; echo world >&2; exit 3", "tok-123", output)
+    line = vng.frame("echo hello; echo world >&2; exit 3", "tok-123", output)
     line = line.replace("> /dev/kmsg", "> /dev/null")
     out = subprocess.run(["sh"], input=line, capture_output=True, text=True).stdout
     m = re.search(r"tok-123 (\d+)\n", out)
@@ -18,7 +18,7 @@ def test_frame_runs_command_and_reports_status_after_token(tmp_path: Path) -> No
 
 
 def test_frame_command_cannot_read_following_input(tmp_path: Path) -> None:
-    line = guest.frame("cat", "tok", tmp_path / "out").replace("> /dev/kmsg", "> /dev/null")
+    line = vng.frame("cat", "tok", tmp_path / "out").replace("> /dev/kmsg", "> /dev/null")
     out = subprocess.run(["sh"], input=line + "echo next\n", capture_output=True,
                          text=True).stdout
     assert "tok 0" in out and out.rstrip().endswith("next")
@@ -35,9 +35,9 @@ def test_kmsg_records_become_dmesg_lines() -> None:
 
 
 def test_vng_command_uses_tcg_only_when_asked() -> None:
-    def spec(accel: str) -> guest.GuestSpec:
-        return guest.GuestSpec(bzimage=Path("/k/bzImage"), accel=accel, memory="1G", cpus=2,
-                               shared_dir=Path("/s"), console_log=Path("/c"))
+    def spec(accel: str) -> vng.GuestSpec:
+        return vng.GuestSpec(bzimage=Path("/k/bzImage"), accel=accel, memory="1G", cpus=2,
+                             shared_dir=Path("/s"), console_log=Path("/c"))
 
-    assert "--disable-kvm" in guest.vng_command(spec("tcg"), "ready")
-    assert "--disable-kvm" not in guest.vng_command(spec("kvm"), "ready")
+    assert "--disable-kvm" in vng.vng_command(spec("tcg"), "ready")
+    assert "--disable-kvm" not in vng.vng_command(spec("kvm"), "ready")

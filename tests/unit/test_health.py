@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from vm import health
+from vm.guest import health
 
 from .conftest import DATA
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from vm import identity
 from vm.errors import GuestError, HarnessError
+from vm.kernel import identity
 
 from .conftest import DATA
 

@@ -1,4 +1,4 @@
-"""vm/kcc, the kernel build's compiler wrapper, on small files and a real
+"""vm/kernel/kcc, the kernel build's compiler wrapper, on small files and a real
 ccache: what ccache's depend mode cannot key never comes from the cache."""
 
 import os
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vm.build import KCC
+from vm.kernel.build import KCC
 
 pytestmark = pytest.mark.skipif(shutil.which("ccache") is None or shutil.which("gcc") is None,
                                 reason="needs ccache and gcc")
@@ -37,7 +37,7 @@ def test_incbin_source_is_never_served_from_the_cache(tmp_path: Path) -> None:
 
 def test_unsafe_header_is_compiled_again_without_the_cache(tmp_path: Path) -> None:
     # A C file whose header pulls a file in with .incbin: only the list
-    # from vm/build.py's scan of the tree (paths relative to it) knows.
+    # from vm/kernel/build.py's scan of the tree (paths relative to it) knows.
     header = tmp_path / "blob.h"
     header.write_text('asm(".data\\n.incbin \\"payload.bin\\"\\n.text");\n')
     (tmp_path / "user.c").write_text('#include "blob.h"\n')

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from vm import kcidb, series
-from vm.checkresults import CheckResult, Status
-from vm.status import ExitStatus
+from vm.kernel import series
+from vm.results import kcidb
+from vm.results.records import CheckResult, Status
+from vm.results.status import ExitStatus
 
 from .pytest_run import RUNS, run_folder, run_pytest
 from .test_usage import V1, record_of

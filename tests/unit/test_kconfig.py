@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from vm import kconfig, kconfig_explain
 from vm.errors import ConfigError
+from vm.kernel import kconfig, kconfig_explain
 from vm.options import DEFAULT_FRAGMENTS
 from vm.paths import KCONFIGS_DIR
 

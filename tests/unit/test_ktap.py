@@ -1,4 +1,4 @@
-from vm import ktap
+from vm.guest import ktap
 
 LISTING = """\
 # FIXTURE            VARIANT                   TEST

@@ -3,9 +3,9 @@ failure's report as diagnostic lines; saved per run, printed with --ktap."""
 
 from pathlib import Path
 
-from vm import ktap
-from vm.checkresults import CheckResult, Status
-from vm.ktap_out import render
+from vm.guest import ktap
+from vm.results.ktap import render
+from vm.results.records import CheckResult, Status
 
 from .pytest_run import RUNS, run_folder, run_pytest
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from vm import checks, listing, source
 from vm.cache import Cache
+from vm.guest import checks, listing
+from vm.kernel import source
 from vm.paths import GUEST_CHECKS_DIR
 from vm.progress import silent
 

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from vm import gate_guest, mutate
 from vm.errors import BuildError, SeriesError
-from vm.mutant_patch import mail, unified_diff
-from vm.mutants import Mutant, MutantError, load, load_dir, node_id
-from vm.mutate_report import MutantResult, Verdict, by_rule, judge, to_markdown, write
-from vm.outcomes import Outcome, Status, read_junit
+from vm.gate import guest_runs
+from vm.kernel.series import has_diff
+from vm.mutate import cli
+from vm.mutate.mutants import Mutant, MutantError, load, load_dir, node_id
+from vm.mutate.patch import mail, unified_diff
+from vm.mutate.report import MutantResult, Verdict, by_rule, judge, to_markdown, write
 from vm.paths import GUEST_CHECKS_DIR, PATCHES_DIR, REPO_ROOT
-from vm.series import has_diff
-from vm.status import ExitStatus
+from vm.results.outcomes import Outcome, Status, read_junit
+from vm.results.status import ExitStatus
 
 V2 = PATCHES_DIR / "spawn-template" / "v2"
 MUTANTS = PATCHES_DIR / "mutants" / "v2"
@@ -252,11 +253,11 @@ def test_hinted_checks_run_first_then_the_rest(tmp_path: Path,
                  extra: tuple[str, ...] = ()) -> tuple[dict[str, Outcome], Path]:
         calls.append((checks, extra))
         return recorded[len(calls) - 1], tmp_path
-    monkeypatch.setattr(gate_guest, "run", fake_run)
+    monkeypatch.setattr(guest_runs, "run", fake_run)
     m = Mutant("m", "r", "t", "fs/x.c", "w", "a", "b",
                checks=("tests/guest/abi_create.c::global.size_zero",))
     r = result()
-    mutate.run_checks(m, tmp_path, _args(), tmp_path, r)
+    cli.run_checks(m, tmp_path, _args(), tmp_path, r)
     assert r.verdict is Verdict.KILLED and r.check == "tests/guest/actions.c::act.x"
     assert calls[0][0] == ["tests/guest/abi_create.c::global.size_zero"]
     assert "-x" in calls[0][1]
@@ -275,9 +276,9 @@ def test_broken_mutants_are_not_kills(tmp_path: Path, monkeypatch: pytest.Monkey
                                       error: Exception, verdict: Verdict) -> None:
     def fail(*args: object) -> Path:
         raise error
-    monkeypatch.setattr(mutate, "build_mutant", fail)
+    monkeypatch.setattr(cli, "build_mutant", fail)
     m = load_dir(MUTANTS)[0]
-    r = mutate.run_mutant(m, None, _args(), None, tmp_path)  # type: ignore[arg-type]
+    r = cli.run_mutant(m, None, _args(), None, tmp_path)  # type: ignore[arg-type]
     assert r.verdict is verdict and str(error) in r.detail
 
 
@@ -285,9 +286,9 @@ def test_compiler_warnings_on_the_mutated_file_only(tmp_path: Path) -> None:
     log = tmp_path / "build.log"
     log.write_text("  CC fs/exec.o\n/src/fs/exec.c:9:1: warning: unused\n"
                    "../fs/spawn_template.c:12:3: warning: unused variable 'x'\n")
-    assert mutate.warnings_on(log, ST_FILE) == [
+    assert cli.warnings_on(log, ST_FILE) == [
         "../fs/spawn_template.c:12:3: warning: unused variable 'x'"]
-    assert mutate.warnings_on(tmp_path / "none.log", ST_FILE) == []
+    assert cli.warnings_on(tmp_path / "none.log", ST_FILE) == []
 
 
 # ---- the report ----
@@ -311,13 +312,13 @@ def test_report_per_mutant_and_per_rule(tmp_path: Path) -> None:
 
 def test_exit_status() -> None:
     killed = MutantResult("a", "r", "t", Verdict.KILLED)
-    assert mutate.exit_status([killed]) is ExitStatus.OK
-    assert mutate.exit_status([killed, MutantResult("b", "r", "t", Verdict.BROKEN)]) \
+    assert cli.exit_status([killed]) is ExitStatus.OK
+    assert cli.exit_status([killed, MutantResult("b", "r", "t", Verdict.BROKEN)]) \
         is ExitStatus.FAILED
-    assert mutate.exit_status([MutantResult("c", "r", "t", Verdict.ERROR)]) \
+    assert cli.exit_status([MutantResult("c", "r", "t", Verdict.ERROR)]) \
         is ExitStatus.INFRASTRUCTURE
 
 
 def test_bad_usage_is_reported(tmp_path: Path) -> None:
-    assert mutate.main(["--mutants", str(tmp_path), "--results-dir", str(tmp_path)]) \
+    assert cli.main(["--mutants", str(tmp_path), "--results-dir", str(tmp_path)]) \
         == ExitStatus.USAGE

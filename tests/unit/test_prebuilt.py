@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from vm import identity, listing, prebuilt, series
 from vm.cache import Cache
-from vm.checks import STAMP, CheckPrograms
 from vm.errors import HarnessError
+from vm.guest import listing, prebuilt
+from vm.guest.checks import STAMP, CheckPrograms
+from vm.guest.runner import Verdict
+from vm.kernel import identity, series
 from vm.options import Options
-from vm.results import new_run_dir
-from vm.runner import Verdict
-from vm.status import ExitStatus
+from vm.results.status import ExitStatus
+from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
 from .pytest_run import run_folder, run_pytest

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from vm import listing, merge, prebuilt
-from vm.status import ExitStatus
+from vm.guest import listing, prebuilt
+from vm.results import merge
+from vm.results.status import ExitStatus
 
 from .pytest_run import run_folder, run_pytest
 from .test_identity import GOOD, PROC_VERSION

@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from vm.results import Summary, new_run_dir
+from vm.results.summary import Summary, new_run_dir
 
 
 def test_summary_counts_per_area(tmp_path: Path) -> None:

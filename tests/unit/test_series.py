@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from vm import apply, series, source
 from vm.cache import Cache, apply_worktree
 from vm.errors import SeriesError, SourceError
+from vm.kernel import apply, series, source
 from vm.progress import silent
 
 from .conftest import git, make_tarball

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from vm import merge, shard
 from vm.errors import UsageError
-from vm.status import ExitStatus
+from vm.results import merge, shard
+from vm.results.status import ExitStatus
 
 from .pytest_run import RUNS, run_folder, run_pytest
 

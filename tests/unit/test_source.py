@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from vm import git as vmgit
-from vm import source
 from vm.cache import Cache
 from vm.errors import SourceError
+from vm.kernel import git as vmgit
+from vm.kernel import source
 from vm.progress import silent
 
 from .conftest import git, make_tarball

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vm.spawnbench import compare, data, stats
-from vm.spawnbench.cli import main
-from vm.status import ExitStatus
+from vm.bench.spawn import compare, data, stats
+from vm.bench.spawn.cli import main
+from vm.results.status import ExitStatus
 
 DATA = Path(__file__).parent / "data" / "spawnbench"
 A, B, SLOWER = DATA / "host-a.json", DATA / "host-b.json", DATA / "host-a-fork-slower.json"
@@ -116,7 +116,7 @@ def test_environment_mismatch_is_said(tmp_path: Path) -> None:
 
 def test_plots_are_written(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
-    from vm.spawnbench import plots
+    from vm.bench.spawn import plots
 
     run = data.read(A)
     written = plots.plot_run(run, tmp_path)

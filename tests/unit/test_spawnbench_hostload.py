@@ -1,10 +1,10 @@
 """What else the host ran while the benchmark measured
-(vm/spawnbench/hostload.py), on a fake /proc, and what compare makes of
+(vm/bench/spawn/hostload.py), on a fake /proc, and what compare makes of
 a busy run."""
 
 from pathlib import Path
 
-from vm.spawnbench import compare, data, hostload
+from vm.bench.spawn import compare, data, hostload
 
 DATA = Path(__file__).parent / "data" / "spawnbench"
 
@@ -84,12 +84,12 @@ def test_a_busy_run_is_not_comparable() -> None:
 
 
 def test_only_a_busy_cached_baseline_is_unusable() -> None:
-    from vm import gate_bench
+    from vm.gate import bench
 
     cached, revision = data.read(DATA / "host-a.json"), data.read(DATA / "host-a.json")
     revision.environment["host_other_cpus"] = 0.9
     # The revision's busy host does not make an idle cache unusable ...
-    assert gate_bench._usable(cached, revision) == ""
+    assert bench._usable(cached, revision) == ""
     # ... a busy cache is.
     cached.environment["host_other_cpus"] = 0.9
-    assert "cached's host was busy" in gate_bench._usable(cached, revision)
+    assert "cached's host was busy" in bench._usable(cached, revision)

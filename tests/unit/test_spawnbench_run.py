@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vm.spawnbench import data, output, plan, points, stats, table
-from vm.spawnbench.measure import CommandResult, result_of, run_point
+from vm.bench.spawn import data, output, plan, points, stats, table
+from vm.bench.spawn.measure import CommandResult, result_of, run_point
 
 DATA = Path(__file__).parent / "data" / "spawnbench"
 RECORDED = (DATA / "bench_spawn-host.out").read_text()
@@ -113,8 +113,8 @@ def test_threads_scale_with_the_guests_cpus(cpus: int, threads: tuple[int, ...])
 
 
 def test_an_unknown_sweep_is_a_usage_error(tmp_path: Path) -> None:
-    from vm.spawnbench.cli import main
-    from vm.status import ExitStatus
+    from vm.bench.spawn.cli import main
+    from vm.results.status import ExitStatus
 
     assert main(["run", "--on-host", "--sweeps", "rss,numa",
                  "--results-dir", str(tmp_path)]) == ExitStatus.USAGE
@@ -122,7 +122,7 @@ def test_an_unknown_sweep_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_the_threads_follow_the_cpus_the_guest_reports() -> None:
-    from vm.spawnbench import session
+    from vm.bench.spawn import session
 
     assert session.measured_cpus({"guest_cpus": 16}, 2) == 16
     # nproc's output unreadable, or not asked: the CPUs the guest was given.
@@ -228,7 +228,7 @@ def test_unknown_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_whole_run_through_a_fake_guest() -> None:
-    from vm.spawnbench import session
+    from vm.bench.spawn import session
 
     guest = FakeGuest()
     said: list[str] = []
@@ -252,7 +252,7 @@ def test_a_whole_run_through_a_fake_guest() -> None:
 def test_a_run_in_passes_measures_every_point_once_a_pass() -> None:
     """The default: the sweep runs six times; each point's result keeps
     its passes, and its ratio comes from the six pass ratios."""
-    from vm.spawnbench import session
+    from vm.bench.spawn import session
 
     guest = FakeGuest()
     said: list[str] = []
@@ -297,8 +297,8 @@ def test_merge_passes_keeps_sizes_and_a_failed_pass_fails_the_point() -> None:
 
 
 def test_passes_below_one_is_a_usage_error(tmp_path: Path) -> None:
-    from vm.spawnbench.cli import main
-    from vm.status import ExitStatus
+    from vm.bench.spawn.cli import main
+    from vm.results.status import ExitStatus
 
     assert main(["run", "--on-host", "--passes", "0",
                  "--results-dir", str(tmp_path)]) == ExitStatus.USAGE

@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from vm.spawnbench import stats
+from vm.bench.spawn import stats
 
 
 @pytest.mark.parametrize("n, rank", [(6, 1), (10, 2), (20, 6), (30, 10), (50, 18),

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from vm import series, usage
-from vm.build import bzimage_in
+from vm import usage
 from vm.cache import Cache
 from vm.errors import UsageError
-from vm.identity import BuildRecord
-from vm.kernel import build_folders, recorded_build
+from vm.kernel import series
+from vm.kernel.build import bzimage_in
+from vm.kernel.identity import BuildRecord
+from vm.kernel.request import build_folders, recorded_build
 from vm.options import Options, fragments_with
 from vm.paths import PATCHES_DIR
-from vm.status import ExitStatus
+from vm.results.status import ExitStatus
 
 from .pytest_run import run_folder, run_pytest
 from .test_identity import GOOD, fake_bzimage
@@ -24,9 +25,9 @@ V1 = PATCHES_DIR / "spawn-template" / "v1"
 
 
 def record_of(chosen: series.Series, fragments: tuple[str, ...] = ()) -> BuildRecord:
-    """A record as vm/build.py writes it for a build of @chosen."""
-    from vm import kconfig
-    from vm.build import wanted_key
+    """A record as vm/kernel/build.py writes it for a build of @chosen."""
+    from vm.kernel import kconfig
+    from vm.kernel.build import wanted_key
     names = fragments_with(fragments)
     wanted = kconfig.merged(kconfig.load_fragments(names))
     return BuildRecord(
