@@ -13,8 +13,8 @@ from vm.kernel import series
 from vm.kernel.build import Built
 from vm.results.status import ExitStatus
 
-from .test_exit_status import needs_build_tools, series_that_does_not_apply
-from .test_prebuilt import fake_programs
+from .guest.test_prebuilt import fake_programs
+from .results.test_exit_status import needs_build_tools, series_that_does_not_apply
 from .test_usage import V1, record_of, recorded
 
 

@@ -12,7 +12,7 @@ from vm.progress import silent
 from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
-from .test_identity import GOOD
+from .kernel.test_identity import GOOD
 from .test_usage import V1, record_of, recorded
 
 

@@ -28,7 +28,7 @@ from vm.options import Options
 from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
-from .test_identity import GOOD, OTHER, PROC_VERSION, fake_bzimage
+from .kernel.test_identity import GOOD, OTHER, PROC_VERSION, fake_bzimage
 
 OOPS = ("[    5.000000] Oops: general protection fault, probably for non-canonical address\n"
         "[    5.000001] CPU: 0 PID: 42 Comm: sh Not tainted 6.12.117+ #1\n"

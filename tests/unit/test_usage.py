@@ -18,8 +18,8 @@ from vm.options import Options, fragments_with
 from vm.paths import PATCHES_DIR
 from vm.results.status import ExitStatus
 
+from .kernel.test_identity import GOOD, fake_bzimage
 from .pytest_run import run_folder, run_pytest
-from .test_identity import GOOD, fake_bzimage
 
 V1 = PATCHES_DIR / "spawn-template" / "v1"
 
@@ -143,7 +143,7 @@ def test_no_build_contradiction_through_pytest_is_one_line(
 
 
 def test_good_options_pass_and_the_run_goes_on(tmp_path: Path) -> None:
-    proc = run_pytest(tmp_path, "tests/unit/test_results.py", "--series", str(V1),
+    proc = run_pytest(tmp_path, "tests/unit/results/test_summary.py", "--series", str(V1),
                       "--kconfig", "debug")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (run_folder(tmp_path) / "summary.json").is_file()

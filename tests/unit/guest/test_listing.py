@@ -14,8 +14,8 @@ from vm.kernel import source
 from vm.paths import GUEST_CHECKS_DIR
 from vm.progress import silent
 
-from .conftest import make_tarball
-from .pytest_run import run_pytest
+from ..conftest import make_tarball
+from ..pytest_run import run_pytest
 
 # A stand-in for kselftest_harness.h: enough for a program to answer -l.
 FAKE_HARNESS = """#include <stdio.h>

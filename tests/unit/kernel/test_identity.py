@@ -11,7 +11,7 @@ import pytest
 from vm.errors import GuestError, HarnessError
 from vm.kernel import identity
 
-from .conftest import DATA
+from ..conftest import DATA
 
 GOOD = "st-0123456789-abcdef"
 OTHER = "st-0123456789-fedcba"

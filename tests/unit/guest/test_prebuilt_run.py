@@ -18,8 +18,8 @@ from vm.guest import listing, prebuilt
 from vm.results import merge
 from vm.results.status import ExitStatus
 
-from .pytest_run import run_folder, run_pytest
-from .test_identity import GOOD, PROC_VERSION
+from ..kernel.test_identity import GOOD, PROC_VERSION
+from ..pytest_run import run_folder, run_pytest
 from .test_prebuilt import exported
 
 # vng --run BZIMAGE ... --exec SCRIPT: only SCRIPT matters here. A PID

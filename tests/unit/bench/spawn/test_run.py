@@ -9,7 +9,7 @@ import pytest
 from vm.bench.spawn import data, output, plan, points, stats, table
 from vm.bench.spawn.measure import CommandResult, result_of, run_point
 
-DATA = Path(__file__).parent / "data" / "spawnbench"
+DATA = Path(__file__).parents[2] / "data" / "spawnbench"
 RECORDED = (DATA / "bench_spawn-host.out").read_text()
 BINARY = Path("/cache/checks/bench_spawn")
 

@@ -11,12 +11,13 @@ from vm import preflight
 from vm.errors import BuildError, ConfigError, GuestError, HarnessError, SeriesError, UsageError
 from vm.guest.vng import GuestCrashed
 from vm.kernel.identity import StaleKernelError
+from vm.paths import REPO_ROOT
 from vm.results import routing
 from vm.results.status import ExitStatus
 
-from .conftest import git
-from .pytest_run import RUNS, run_folder, run_pytest
-from .test_suite_orchestration import Harness
+from ..conftest import git
+from ..pytest_run import RUNS, run_folder, run_pytest
+from ..test_suite_orchestration import Harness
 
 OUTCOMES = str(RUNS / "test_outcomes.py")
 
@@ -133,7 +134,7 @@ def test_the_cause_that_says_most_about_the_revision_wins() -> None:
 
 
 def test_statuses_are_distinct_and_documented() -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (REPO_ROOT / "README.md").read_text()
     assert len({s.value for s in ExitStatus}) == len(ExitStatus)
     for status in ExitStatus:
         assert f"| {status.value} |" in readme, f"README: no row for exit status {status}"

@@ -12,8 +12,8 @@ from vm.results import kcidb
 from vm.results.records import CheckResult, Status
 from vm.results.status import ExitStatus
 
-from .pytest_run import RUNS, run_folder, run_pytest
-from .test_usage import V1, record_of
+from ..pytest_run import RUNS, run_folder, run_pytest
+from ..test_usage import V1, record_of
 
 kcidb_io = pytest.importorskip("kcidb_io")
 

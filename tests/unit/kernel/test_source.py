@@ -9,7 +9,7 @@ from vm.kernel import git as vmgit
 from vm.kernel import source
 from vm.progress import silent
 
-from .conftest import git, make_tarball
+from ..conftest import git, make_tarball
 
 
 def tree_digest(tree: Path) -> str:

@@ -10,7 +10,7 @@ from vm.errors import SeriesError, SourceError
 from vm.kernel import apply, series, source
 from vm.progress import silent
 
-from .conftest import git, make_tarball
+from ..conftest import git, make_tarball
 
 
 def make_patches(tree: Path, out: Path, edits: list[tuple[str, str]]) -> list[Path]:

@@ -7,7 +7,7 @@ from vm.guest import ktap
 from vm.results.ktap import render
 from vm.results.records import CheckResult, Status
 
-from .pytest_run import RUNS, run_folder, run_pytest
+from ..pytest_run import RUNS, run_folder, run_pytest
 
 SPLAT = "guest: kernel report\nOops: general protection fault\nCPU: 0 PID: 42 Comm: sh"
 

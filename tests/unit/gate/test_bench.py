@@ -18,10 +18,12 @@ from vm.gate import bench as gate_bench
 from vm.gate import cli, guest_runs
 from vm.gate.bench_report import BenchReport, from_comparison
 from vm.gate.report import GateResult, PatchRow, decide, load, write
+from vm.paths import REPO_ROOT
 from vm.results.outcomes import Outcome, Status
 from vm.results.status import ExitStatus
 
-DATA = Path(__file__).parent / "data"
+from ..conftest import DATA
+
 BENCH = DATA / "spawnbench"
 # host-a.json and host-b.json: two runs of one kernel; host-a-fork-slower.json:
 # host-a with fork_execve 30% slower (tests/unit/data/spawnbench/README.md).
@@ -290,7 +292,7 @@ def test_the_gate_keeps_a_series_bench_next_to_its_guest_outcomes(
     from vm.cache import Cache
     from vm.kernel import series
 
-    v1, v2 = (Path(__file__).parents[2] / "patches" / "spawn-template" / r for r in ("v1", "v2"))
+    v1, v2 = (REPO_ROOT / "patches" / "spawn-template" / r for r in ("v1", "v2"))
     fake.results = {str(v2): SLOWER, str(v1): A}
     cache = Cache(tmp_path / "cache")
     args = cli.parse_args(["--series", str(v2), "--baseline", str(v1), "--bench"])
@@ -320,7 +322,7 @@ def test_a_benchmark_that_cannot_run_leaves_the_checks_verdict(
     from vm.cache import Cache
     from vm.kernel import series
 
-    v2 = Path(__file__).parents[2] / "patches" / "spawn-template" / "v2"
+    v2 = REPO_ROOT / "patches" / "spawn-template" / "v2"
     fake.results, fake.status = {}, 2
     args = cli.parse_args(["--series", str(v2), "--bench"])
     (tmp_path / "gate-1").mkdir()

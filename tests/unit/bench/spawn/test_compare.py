@@ -11,7 +11,7 @@ from vm.bench.spawn import compare, data, stats
 from vm.bench.spawn.cli import main
 from vm.results.status import ExitStatus
 
-DATA = Path(__file__).parent / "data" / "spawnbench"
+DATA = Path(__file__).parents[2] / "data" / "spawnbench"
 A, B, SLOWER = DATA / "host-a.json", DATA / "host-b.json", DATA / "host-a-fork-slower.json"
 
 

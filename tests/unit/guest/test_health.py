@@ -7,7 +7,7 @@ import pytest
 
 from vm.guest import health
 
-from .conftest import DATA
+from ..conftest import DATA
 
 
 def read(name: str) -> str:

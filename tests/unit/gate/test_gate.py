@@ -12,11 +12,13 @@ from vm.gate.report import GateResult, PatchRow, decide, load, write
 from vm.kernel import patchcheck
 from vm.kernel.derive import derive
 from vm.kernel.patchcheck import Checkpatch
+from vm.paths import REPO_ROOT
 from vm.results.outcomes import Outcome, Status, node_id, not_yet_present, read_junit
 from vm.results.status import ExitStatus
 
-DATA = Path(__file__).parent / "data"
-V2 = Path(__file__).parents[2] / "patches" / "spawn-template" / "v2"
+from ..conftest import DATA
+
+V2 = REPO_ROOT / "patches" / "spawn-template" / "v2"
 
 PASS = Outcome(Status.PASSED, 1.0, "")
 FAIL = Outcome(Status.FAILED, 1.0, "abi_create.c:200:reserved:Expected EINVAL")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from vm.bench.spawn import compare, data, hostload
 
-DATA = Path(__file__).parent / "data" / "spawnbench"
+DATA = Path(__file__).parents[2] / "data" / "spawnbench"
 
 
 def _stat(proc: Path, pid: int, comm: str, ppid: int, utime: int, stime: int,

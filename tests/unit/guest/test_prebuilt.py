@@ -17,10 +17,10 @@ from vm.results.status import ExitStatus
 from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
-from .pytest_run import run_folder, run_pytest
-from .test_identity import GOOD
-from .test_suite_orchestration import FakeGuest, fake_build
-from .test_usage import V1, one_error_line, record_of
+from ..kernel.test_identity import GOOD
+from ..pytest_run import run_folder, run_pytest
+from ..test_suite_orchestration import FakeGuest, fake_build
+from ..test_usage import V1, one_error_line, record_of
 
 
 def fake_programs(folder: Path) -> CheckPrograms:

@@ -12,7 +12,7 @@ from vm.errors import UsageError
 from vm.results import merge, shard
 from vm.results.status import ExitStatus
 
-from .pytest_run import RUNS, run_folder, run_pytest
+from ..pytest_run import RUNS, run_folder, run_pytest
 
 MANY = str(RUNS / "test_many.py")
 
