@@ -239,7 +239,7 @@ class CacheMode(Enum):
     exist so vm.bench can compare them side by side."""
 
     SAFE = "safe"  # depend mode + inode cache, through vm/kernel/kcc
-    LEGACY = "legacy"  # depend mode + inode cache, every compile (unsound: issue 12)
+    LEGACY = "legacy"  # depend mode + inode cache, every compile (unsound: .incbin inputs)
     NONE = "none"  # no ccache
 
 

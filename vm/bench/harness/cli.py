@@ -2,7 +2,7 @@
 
     python3 -m vm.bench build [--modes safe,legacy,none]
                                 # cold build, no-change skip, one-hunk rebuild,
-                                # and the back-and-forth of issue 12, per ccache mode
+                                # and series / series + one constant / series, per ccache mode
     python3 -m vm.bench guest   # boot to first command, round trip, per-test overhead
     python3 -m vm.bench gate    # the main job, then the gate of v2 against v1 and
                                 # of a broken revision, side by side
@@ -84,7 +84,8 @@ def timed_build(fn: Callable[[], build.Built]) -> str:
 
 def bench_mode(series_dir: Path, mode: build.CacheMode) -> dict[str, str]:
     """One mode in a fresh cache: cold, no change, one hunk, and the
-    back-and-forth of issue 12 (series + one constant, then the series)."""
+    back-and-forth that once booted a stale kernel (series + one constant,
+    then the series)."""
     with tempfile.TemporaryDirectory(dir=BENCH_DIR) as tmp:
         cache, run_dir = Cache(Path(tmp) / "cache"), Path(tmp) / "run"
         run_dir.mkdir()

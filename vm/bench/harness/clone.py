@@ -1,4 +1,4 @@
-"""Issue 16's targets, measured: build once, test anywhere.
+"""Build once, test anywhere, and collection, measured in a clean clone.
 
     python3 -m vm.bench prebuilt [--kconfig NAME ...]
     python3 -m vm.bench collect

@@ -15,7 +15,7 @@ from vm.bench.spawn.points import METHODS, Sweep
 
 FORMATS = ("png", "svg")
 
-# One figure per question the issue asks; each is one or more sweeps side by side.
+# One figure per question the benchmark answers; each is one or more sweeps side by side.
 RUN_FIGURES = (
     ("time_vs_rss", ("rss",)),
     ("time_vs_fds", ("fds", "fds-inherit")),

@@ -103,7 +103,7 @@ def thread_counts(cpus: int) -> tuple[int, ...]:
 
 
 def default_sweeps(cpus: int) -> tuple[Sweep, ...]:
-    """The issue's sizes: RSS 0/64/512 MiB, 3/1,000/10,000 fds closed or
+    """The sizes users hit: RSS 0/64/512 MiB, 3/1,000/10,000 fds closed or
     inherited, argv+envp small/128 KiB, 0/8/64/256 actions; the threads
     scaled to the guest's CPUs (thread_counts)."""
     return (
