@@ -14,7 +14,7 @@ from vm.paths import GUEST_CHECKS_DIR, digest
 from vm.progress import Progress
 
 HELPER_PREFIX = "helper_"
-# The spawn benchmark's programs (vm/spawnbench/): compiled with the checks,
+# The spawn benchmark's programs (vm/bench/spawn/): compiled with the checks,
 # run by `python3 -m vm.spawnbench`, never collected as checks.
 BENCH_PREFIX = "bench_"
 STAMP = ".suite-checks-key"
