@@ -907,4 +907,48 @@ static inline int st_landlock_deny(__u64 handled)
 	return ret;
 }
 
+/* ---- template origins ---- */
+
+/*
+ * A close-on-exec template of @path by the origin of ST_ORIGIN_VARIANTS():
+ * from the path, or from an O_RDONLY fd of it (closed again), for a check
+ * whose subject is what comes after: it must be created.
+ */
+static inline int st_origin_template(struct __test_metadata *_metadata,
+				     bool by_fd, const char *path)
+{
+	int fd, tfd;
+
+	if (!by_fd)
+		return st_template(_metadata, path,
+				   SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %m", path);
+	tfd = spawn_template_create_fd(fd, SPAWN_TEMPLATE_CREATE_CLOEXEC);
+	ASSERT_LE(0, tfd) TH_LOG("create from an fd of %s: %m", path);
+	close(fd);
+	return tfd;
+}
+
+#ifndef __NR_execveat
+#define __NR_execveat 322
+#endif
+
+/*
+ * What a spawn of an observer check is compared with: a fork()ed child
+ * that runs execveat(@fd, "", @argv, @envp, AT_EMPTY_PATH). When the exec
+ * fails the child exits 128 + its errno. The child's pid, or -1.
+ */
+static inline pid_t st_fork_execveat(int fd, char *const *argv,
+				     char *const *envp)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		syscall(__NR_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+		_exit(128 + (errno & 0x7f));
+	}
+	return pid;
+}
+
 #endif /* SPAWN_TEMPLATE_COMMON_H */
