@@ -109,7 +109,7 @@ def test_no_build_with_a_contradicting_kconfig_names_both(
         mini_git_tree: Path, cache: Cache) -> None:
     recorded(mini_git_tree, cache, record_of(series.NO_SERIES))
     with pytest.raises(UsageError, match=r"--kconfig .*debug contradicts the build .*"
-                       r"config base,spawn-template,lsm,trace,audit\)"):
+                       r"config base,spawn-template,lsm,trace,audit,observe\)"):
         usage.check(Options(kernel_tree=mini_git_tree, no_build=True,
                             kconfigs=fragments_with(["debug"])), cache)
     recorded(mini_git_tree, cache, record_of(series.NO_SERIES, ("debug",)))

@@ -26,12 +26,14 @@ from vm.kernel.request import KernelRequest, build_kernel
 from vm.mutate import patch
 from vm.mutate.mutants import Mutant, MutantError, load_dir
 from vm.mutate.report import MutantResult, Verdict, judge, write
-from vm.options import DEFAULT_RESULTS_DIR, DEFAULT_SERIES, fragments_with
+from vm.options import DEFAULT_RESULTS_DIR, fragments_with
 from vm.paths import GUEST_CHECKS_DIR, PATCHES_DIR, REPO_ROOT
 from vm.results.status import ExitStatus
 from vm.results.summary import new_run_dir
 
 DEFAULT_MUTANTS = PATCHES_DIR / "mutants" / "v2"
+# The revision the bundled mutants are written against.
+MUTANTS_SERIES = PATCHES_DIR / "spawn-template" / "v2"
 
 
 def log(message: str) -> None:
@@ -141,7 +143,7 @@ def exit_status(results: list[MutantResult]) -> ExitStatus:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python3 -m vm.mutate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--series", default=str(DEFAULT_SERIES), metavar="DIR|MBOX")
+    parser.add_argument("--series", default=str(MUTANTS_SERIES), metavar="DIR|MBOX")
     parser.add_argument("--mutants", type=Path, default=DEFAULT_MUTANTS, metavar="DIR")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
     parser.add_argument("--kconfig", action="append", default=[], metavar="NAME|FILE")
