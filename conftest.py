@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from vm import checks, routing, shard, usage
+from vm import usage
 from vm.cache import Cache, contain_temporaries
-from vm.checkresults import CheckResult, status_of
 from vm.errors import HarnessError, UsageError
-from vm.identity import StaleKernelError
-from vm.ktap_out import KTAP_FILE
+from vm.guest import checks
+from vm.guest.runner import CheckFailed, Outcome, Verdict
+from vm.kernel.identity import StaleKernelError
 from vm.options import (
     DEFAULT_FRAGMENTS,
     DEFAULT_RESULTS_DIR,
@@ -20,8 +20,10 @@ from vm.options import (
     fragments_with,
 )
 from vm.paths import GUEST_CHECKS_DIR
-from vm.results import new_run_dir
-from vm.runner import CheckFailed, Outcome, Verdict
+from vm.results import routing, shard
+from vm.results.ktap import KTAP_FILE
+from vm.results.records import CheckResult, status_of
+from vm.results.summary import new_run_dir
 from vm.suite import TEMPORARIES, Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
@@ -139,7 +141,7 @@ class SuiteReporter:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         error = call.excinfo.value if call.excinfo is not None else None
-        # What made a test fail decides the exit status (vm/routing.py).
+        # What made a test fail decides the exit status (vm/results/routing.py).
         if report.failed and error is not None:
             self.suite.note(error)
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -231,7 +233,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
 
 class CheckProgram(pytest.File):
     """A check program (kselftest_harness); its checks come from `-l` of a
-    binary built only to be listed (vm/listing.py): collecting builds no kernel."""
+    binary built only to be listed (vm/guest/listing.py): collecting builds no kernel."""
 
     def collect(self) -> Iterator[pytest.Item]:
         suite = self.config.stash[SUITE_KEY]

@@ -8,10 +8,10 @@
       src/<key>.build/guest-checks/<key>/   the compiled check programs, one
                                   folder per set of inputs
       ccache/                     ccache's store and the suite's ccache.conf
-      gate/<key>.json             a series' guest outcomes, a gate's baseline (vm/gate.py)
-      listing/<key>/              check programs built only to be listed (vm/listing.py)
+      gate/<key>.json             a series' guest outcomes, a gate's baseline (vm/gate/cli.py)
+      listing/<key>/              check programs built only to be listed (vm/guest/listing.py)
       listing/harness-<key>/      kselftest_harness.h and kselftest.h out of Debian's tarball
-      bin/kcc-<digest>            the compiler wrapper (vm/kcc)
+      bin/kcc-<digest>            the compiler wrapper (vm/kernel/kcc)
       tmp/                        $TMPDIR of every run but --prebuilt's (contain_temporaries())
 
 Every path in the cache is named here; docs/caches.md says what each key is.

@@ -6,7 +6,7 @@ config fragment, a missing program); some are about the kernel under test:
 it does not build (BuildError), it is not the kernel just built
 (identity.StaleKernelError), or it panics while booting, dies or hangs
 (GuestCrashed, a GuestError). A crash during a check is that check's
-failure (vm/runner.py); any other HarnessError fails every test that needs
+failure (vm/guest/runner.py); any other HarnessError fails every test that needs
 what could not be made, with the same message.
 """
 

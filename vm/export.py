@@ -6,8 +6,8 @@
 Without --build: the last finished build of that source (the one --no-build
 would boot). With --build: first build the kernel a run with the same
 options would build (a CI's build job). Its check programs are compiled
-against it, then everything goes to DEST; vm/prebuilt.py has the layout.
-Exits with vm/status.py's statuses: 10 if the series does not apply or the
+against it, then everything goes to DEST; vm/guest/prebuilt.py has the layout.
+Exits with vm/results/status.py's statuses: 10 if the series does not apply or the
 kernel does not build, 11 for the runner's own trouble, 4 for a bad option.
 """
 
@@ -15,14 +15,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from vm import checks, prebuilt, routing, series, usage
-from vm.build import Built
+from vm import usage
 from vm.cache import Cache, contain_temporaries, locked
 from vm.errors import HarnessError
-from vm.kernel import KernelRequest, build_kernel, last_build
+from vm.guest import checks, prebuilt
+from vm.kernel import series
+from vm.kernel.build import Built
+from vm.kernel.request import KernelRequest, build_kernel, last_build
 from vm.options import DEFAULT_RESULTS_DIR, Options, fragments_with
-from vm.results import new_run_dir
-from vm.status import ExitStatus
+from vm.results import routing
+from vm.results.status import ExitStatus
+from vm.results.summary import new_run_dir
 
 
 def log(message: str) -> None:

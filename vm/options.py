@@ -10,10 +10,10 @@ from pathlib import Path
 
 from vm.paths import PATCHES_DIR, REPO_ROOT
 
-DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v2"
+DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v3"
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
 # kconfigs/<name>.config merged into every kernel, before any --kconfig.
-DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace", "audit")
+DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace", "audit", "observe")
 
 
 def fragments_with(extra: Iterable[str]) -> tuple[str, ...]:
@@ -29,7 +29,7 @@ class Options:
     series: str | None = None
     kconfigs: tuple[str, ...] = DEFAULT_FRAGMENTS
     no_build: bool = False
-    prebuilt: Path | None = None  # an exported build (vm/prebuilt.py), folder or tarball
+    prebuilt: Path | None = None  # an exported build (vm/guest/prebuilt.py), folder or tarball
     accel: str = "auto"
     guest_memory: str = "1G"
     guest_cpus: int = 2

@@ -12,28 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vm import (
-    accel,
-    build,
-    checkresults,
-    checks,
-    identity,
-    kcidb,
-    ktap_out,
-    listing,
-    prebuilt,
-    routing,
-    series,
-)
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
-from vm.guest import Guest, GuestSpec
-from vm.kernel import KernelRequest, build_kernel, last_build
+from vm.guest import accel, checks, listing, prebuilt
+from vm.guest.runner import Judge, Outcome, run_check, run_command
+from vm.guest.vng import Guest, GuestSpec
+from vm.kernel import build, identity, series
+from vm.kernel.request import KernelRequest, build_kernel, last_build
 from vm.options import Options
 from vm.progress import Progress
-from vm.results import Summary
-from vm.runner import Judge, Outcome, run_check, run_command
-from vm.status import ExitStatus
+from vm.results import kcidb, ktap, records, routing
+from vm.results.status import ExitStatus
+from vm.results.summary import Summary
 
 # Where a --prebuilt tarball is unpacked for the run, and its $TMPDIR
 # (both removed at its end).
@@ -58,9 +48,9 @@ class Suite:
     collect_error_shown: bool = False
     _listing: checks.CheckPrograms | None = None
     _shown: set[int] = field(default_factory=set)
-    # What went wrong, as exit statuses (vm/routing.py), and the first message of each.
+    # What went wrong, as exit statuses (vm/results/routing.py), and the first message of each.
     causes: dict[ExitStatus, str] = field(default_factory=dict)
-    results: list[checkresults.CheckResult] = field(default_factory=list)
+    results: list[records.CheckResult] = field(default_factory=list)
 
     def note(self, error: BaseException) -> None:
         """Remember what an error says about the run, for its exit status."""
@@ -278,8 +268,8 @@ class Suite:
 
     def write_results(self) -> None:
         """checks.json (what shards merge from), results.ktap, kcidb.json."""
-        checkresults.save(self.results, self.run_dir / checkresults.CHECKS_FILE)
-        (self.run_dir / ktap_out.KTAP_FILE).write_text(ktap_out.render(self.results))
+        records.save(self.results, self.run_dir / records.CHECKS_FILE)
+        (self.run_dir / ktap.KTAP_FILE).write_text(ktap.render(self.results))
         record = self.summary.record
         doc = kcidb.document(record, series.load(self.options.series_spec),
                              self.summary.provenance(), self.results, self.causes)

@@ -7,11 +7,12 @@ parse, and a build to boot as is (--no-build) matches what was asked of it.
 
 from pathlib import Path
 
-from vm import kconfig, kernel, prebuilt, series, source
-from vm.build import wanted_key
 from vm.cache import Cache
 from vm.errors import HarnessError, UsageError
-from vm.identity import BuildRecord
+from vm.guest import prebuilt
+from vm.kernel import kconfig, request, series, source
+from vm.kernel.build import wanted_key
+from vm.kernel.identity import BuildRecord
 from vm.options import Options
 
 
@@ -67,7 +68,7 @@ def contradiction(options: Options, record: BuildRecord, where: str) -> str | No
 
 def check_no_build(options: Options, cache: Cache) -> None:
     try:
-        found = kernel.recorded_build(options.kernel_tree, cache)
+        found = request.recorded_build(options.kernel_tree, cache)
     except HarnessError as e:
         raise _named("--no-build", "", e) from None
     if found is None:

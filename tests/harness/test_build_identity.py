@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from vm import apply, build, series
 from vm.cache import locked
 from vm.errors import SeriesError
-from vm.identity import StaleKernelError
-from vm.kernel import KernelRequest, build_kernel
+from vm.guest.runner import Outcome, Verdict
+from vm.kernel import apply, build, series
+from vm.kernel.identity import StaleKernelError
+from vm.kernel.request import KernelRequest, build_kernel
 from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
-from vm.runner import Outcome, Verdict
 from vm.suite import Suite
 
 pytestmark = pytest.mark.guest

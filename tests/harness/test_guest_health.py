@@ -7,7 +7,7 @@ next command must run and pass on a healthy guest.
 
 import pytest
 
-from vm.runner import Verdict
+from vm.guest.runner import Verdict
 from vm.suite import Suite
 
 LKDTM = "/sys/kernel/debug/provoke-crash/DIRECT"

@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from vm import checks, export, prebuilt, series
-from vm.build import Built
+from vm import export
 from vm.cache import Cache
-from vm.checks import CheckPrograms
-from vm.status import ExitStatus
+from vm.guest import checks, prebuilt
+from vm.guest.checks import CheckPrograms
+from vm.kernel import series
+from vm.kernel.build import Built
+from vm.results.status import ExitStatus
 
-from .test_exit_status import needs_build_tools, series_that_does_not_apply
-from .test_prebuilt import fake_programs
+from .guest.test_prebuilt import fake_programs
+from .results.test_exit_status import needs_build_tools, series_that_does_not_apply
 from .test_usage import V1, record_of, recorded
 
 

@@ -4,15 +4,15 @@ never from the options of the run that boots it."""
 import json
 from pathlib import Path
 
-from vm import series
-from vm.build import Configured, provenance
 from vm.cache import Cache
+from vm.kernel import series
+from vm.kernel.build import Configured, provenance
 from vm.options import Options
 from vm.progress import silent
-from vm.results import new_run_dir
+from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
-from .test_identity import GOOD
+from .kernel.test_identity import GOOD
 from .test_usage import V1, record_of, recorded
 
 
@@ -42,8 +42,8 @@ def test_no_build_reports_the_series_of_the_build_it_boots(
 
 
 def test_a_build_records_where_it_comes_from(tmp_path: Path) -> None:
-    from vm.apply import AppliedTree
-    from vm.source import KernelSource
+    from vm.kernel.apply import AppliedTree
+    from vm.kernel.source import KernelSource
     v1 = series.load(str(V1))
     src = KernelSource(repo=tmp_path, base="ab" * 20, version="6.12.117", origin="/usr/src/x")
     configured = Configured(tmp_path, "key", ("base", "debug"), "wanted")

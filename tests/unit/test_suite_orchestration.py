@@ -15,20 +15,20 @@ from pathlib import Path
 
 import pytest
 
-from vm.apply import AppliedTree
-from vm.build import Built, Configured, bzimage_in
 from vm.cache import Cache
 from vm.errors import GuestError
-from vm.guest import CommandResult, Guest, GuestCrashed, GuestSpec
-from vm.identity import BuildRecord, StaleKernelError
+from vm.guest.runner import Verdict
+from vm.guest.vng import CommandResult, Guest, GuestCrashed, GuestSpec
+from vm.kernel.apply import AppliedTree
+from vm.kernel.build import Built, Configured, bzimage_in
+from vm.kernel.identity import BuildRecord, StaleKernelError
+from vm.kernel.series import NO_SERIES
+from vm.kernel.source import KernelSource
 from vm.options import Options
-from vm.results import new_run_dir
-from vm.runner import Verdict
-from vm.series import NO_SERIES
-from vm.source import KernelSource
+from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
-from .test_identity import GOOD, OTHER, PROC_VERSION, fake_bzimage
+from .kernel.test_identity import GOOD, OTHER, PROC_VERSION, fake_bzimage
 
 OOPS = ("[    5.000000] Oops: general protection fault, probably for non-canonical address\n"
         "[    5.000001] CPU: 0 PID: 42 Comm: sh Not tainted 6.12.117+ #1\n"

@@ -7,26 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from vm import series, usage
-from vm.build import bzimage_in
+from vm import usage
 from vm.cache import Cache
 from vm.errors import UsageError
-from vm.identity import BuildRecord
-from vm.kernel import build_folders, recorded_build
+from vm.kernel import series
+from vm.kernel.build import bzimage_in
+from vm.kernel.identity import BuildRecord
+from vm.kernel.request import build_folders, recorded_build
 from vm.options import Options, fragments_with
 from vm.paths import PATCHES_DIR
-from vm.status import ExitStatus
+from vm.results.status import ExitStatus
 
+from .kernel.test_identity import GOOD, fake_bzimage
 from .pytest_run import run_folder, run_pytest
-from .test_identity import GOOD, fake_bzimage
 
 V1 = PATCHES_DIR / "spawn-template" / "v1"
 
 
 def record_of(chosen: series.Series, fragments: tuple[str, ...] = ()) -> BuildRecord:
-    """A record as vm/build.py writes it for a build of @chosen."""
-    from vm import kconfig
-    from vm.build import wanted_key
+    """A record as vm/kernel/build.py writes it for a build of @chosen."""
+    from vm.kernel import kconfig
+    from vm.kernel.build import wanted_key
     names = fragments_with(fragments)
     wanted = kconfig.merged(kconfig.load_fragments(names))
     return BuildRecord(
@@ -108,7 +109,7 @@ def test_no_build_with_a_contradicting_kconfig_names_both(
         mini_git_tree: Path, cache: Cache) -> None:
     recorded(mini_git_tree, cache, record_of(series.NO_SERIES))
     with pytest.raises(UsageError, match=r"--kconfig .*debug contradicts the build .*"
-                       r"config base,spawn-template,lsm,trace,audit\)"):
+                       r"config base,spawn-template,lsm,trace,audit,observe\)"):
         usage.check(Options(kernel_tree=mini_git_tree, no_build=True,
                             kconfigs=fragments_with(["debug"])), cache)
     recorded(mini_git_tree, cache, record_of(series.NO_SERIES, ("debug",)))
@@ -142,7 +143,7 @@ def test_no_build_contradiction_through_pytest_is_one_line(
 
 
 def test_good_options_pass_and_the_run_goes_on(tmp_path: Path) -> None:
-    proc = run_pytest(tmp_path, "tests/unit/test_results.py", "--series", str(V1),
+    proc = run_pytest(tmp_path, "tests/unit/results/test_summary.py", "--series", str(V1),
                       "--kconfig", "debug")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (run_folder(tmp_path) / "summary.json").is_file()

@@ -1,7 +1,9 @@
 """The CI workflow runs the suite's commands as the README documents them,
 and every module and option they use exists."""
 
+import importlib.util
 import re
+from pathlib import Path
 
 import yaml
 
@@ -9,6 +11,18 @@ from vm.paths import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 SUITE_COMMAND = re.compile(r"^(python3 -m (tox|vm\.\w+)|\.ci/|sudo \.ci/|pytest)\b")
+
+
+def command_source(module: str) -> str:
+    """The text of what `python3 -m MODULE` runs: the module, or its package's
+    __main__, and the module its main() comes from when it only names it."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None, module
+    if spec.submodule_search_locations is not None:
+        return command_source(module + ".__main__")
+    text = Path(spec.origin).read_text()
+    delegate = re.search(r"^from (vm\.[\w.]+) import main$", text, re.M)
+    return text + (command_source(delegate.group(1)) if delegate else "")
 
 
 def workflow_commands() -> list[str]:
@@ -49,17 +63,15 @@ def test_the_modules_and_options_the_commands_use_exist() -> None:
         words = command.split()
         if words[:2] == ["python3", "-m"] and words[2].startswith("vm."):
             module = words[2]
-            source = REPO_ROOT / (module.replace(".", "/") + ".py")
-            assert source.is_file(), module
+            source = command_source(module)
             for option in (w for w in words[3:] if w.startswith("--")):
-                assert f'"{option}"' in source.read_text(), f"{module} {option}"
+                assert f'"{option}"' in source, f"{module} {option}"
         if words[:4] == ["python3", "-m", "tox", "-e"]:
             assert f"[testenv:{words[4]}]" in tox
             # The env runs pytest, or a module whose options its posargs are.
             env = tox.split(f"[testenv:{words[4]}]", 1)[1].split("\n[", 1)[0]
             runs = re.search(r"python -m (vm\.\w+)", env)
-            where = ((REPO_ROOT / (runs.group(1).replace(".", "/") + ".py")).read_text()
-                     if runs else conftest)
+            where = command_source(runs.group(1)) if runs else conftest
             for option in (w for w in words[5:] if w.startswith("--") and w != "--"):
                 assert f'"{option}"' in where, f"tox -e {words[4]}: option {option}"
         if words[0].startswith(".ci/"):
