@@ -1,4 +1,5 @@
-"""pytest glue: options, the session's Suite, one item per check of each check program."""
+"""pytest glue: options, the session's Suite, one item per check of each check
+program and per program of the kernel's own selftests (tests/kselftest/)."""
 
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from vm.errors import HarnessError, UsageError
 from vm.guest import checks
 from vm.guest.runner import CheckFailed, Outcome, Verdict
 from vm.kernel.identity import StaleKernelError
+from vm.kselftest import judge
+from vm.kselftest.base import RECORD_OPTION
 from vm.options import (
     DEFAULT_FRAGMENTS,
     DEFAULT_RESULTS_DIR,
@@ -19,14 +22,15 @@ from vm.options import (
     Options,
     fragments_with,
 )
-from vm.paths import GUEST_CHECKS_DIR
+from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
 from vm.results import routing, shard
 from vm.results.ktap import KTAP_FILE
-from vm.results.records import CheckResult, status_of
+from vm.results.records import CheckResult, Status, status_of
 from vm.results.summary import new_run_dir
 from vm.suite import TEMPORARIES, Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
+KSELFTEST_DIR = REPO_ROOT / "tests" / "kselftest"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="print the run's KTAP stream (results/<run-id>/results.ktap) at the end")
     group.addoption("--check-timeout", type=float, default=DEFAULTS.check_timeout, metavar="S",
                     help="seconds a guest check may take before the guest counts as hung")
+    group.addoption("--kselftest", action="append", default=[], metavar="TARGET",
+                    help="also run this target of tools/testing/selftests (tests/kselftest/; "
+                    "the series' own targets always run); 'none': run no target")
+    group.addoption(RECORD_OPTION, type=Path, default=None, metavar="JSON",
+                    help="internal: the base kernel's own selftest run writes its results here")
 
 
 def options_from(config: pytest.Config) -> Options:
@@ -74,6 +83,8 @@ def options_from(config: pytest.Config) -> Options:
         guest_memory=config.getoption("--guest-memory"),
         guest_cpus=config.getoption("--guest-cpus"),
         check_timeout=config.getoption("--check-timeout"),
+        kselftest=tuple(config.getoption("--kselftest")),
+        kselftest_base_record=config.getoption(RECORD_OPTION),
     )
 
 
@@ -186,14 +197,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [i for i in items if i.nodeid in mine]
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The base kernel's selftest results are needed only when one is selected."""
+    if SUITE_KEY in session.config.stash:
+        session.config.stash[SUITE_KEY].kselftest_selected = any(
+            isinstance(i, KselftestProgram) for i in session.items)
+
+
 def check_result(item: pytest.Item, report: pytest.TestReport,
                  error: BaseException | None) -> CheckResult:
     """The record KTAP and KCIDB are written from."""
     if isinstance(item, GuestCheck):
         program, test = item.path.stem, item.name
+    elif isinstance(item, KselftestProgram):
+        program, test = f"kselftest.{item.target}", item.name
     else:
         program, test = area_of(item.nodeid), item.name
-    if report.skipped and isinstance(report.longrepr, tuple):
+    if hasattr(report, "wasxfail"):
+        log = report.wasxfail
+    elif report.skipped and isinstance(report.longrepr, tuple):
         log = report.longrepr[2].removeprefix("Skipped: ")
     else:
         log = report.longreprtext if report.failed else ""
@@ -202,9 +224,12 @@ def check_result(item: pytest.Item, report: pytest.TestReport,
 
 
 def area_of(nodeid: str) -> str:
-    """The guest program (abi_create, creds, ...) or the host test module."""
-    path = nodeid.split("::", 1)[0]
-    return Path(path).stem.removeprefix("test_")
+    """The guest program (abi_create, creds, ...), the selftest target
+    (kselftest.exec) or the host test module."""
+    path = Path(nodeid.split("::", 1)[0])
+    if path.parent == KSELFTEST_DIR.relative_to(REPO_ROOT):
+        return f"kselftest.{path.name}"
+    return path.stem.removeprefix("test_")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -284,3 +309,82 @@ def report(outcome: Outcome) -> None:
         pytest.skip(outcome.message)
     if outcome.verdict is Verdict.FAILED:
         raise CheckFailed(outcome.message)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if path == KSELFTEST_DIR:
+        return Kselftests.from_parent(parent, path=path)
+    return None
+
+
+class Kselftests(pytest.Directory):
+    """The kernel's own selftests of what the series touches: a target per
+    folder name (tests/kselftest/<target>), a program per item. Listing
+    them builds the base's tests against the host's headers, no kernel."""
+
+    def collect(self) -> Iterator[pytest.Collector]:
+        suite = self.config.stash[SUITE_KEY]
+        try:
+            programs = suite.kselftest_programs()
+        except HarnessError as e:
+            suite.note(e)
+            raise self.CollectError(f"cannot list the kernel's selftests: {e}") from None
+        for target, names in programs.items():
+            yield KselftestTarget.from_parent(self, path=self.path / target, programs=names)
+
+
+class KselftestTarget(pytest.File):
+    def __init__(self, programs: tuple[str, ...], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.programs = programs
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for name in self.programs:
+            yield KselftestProgram.from_parent(self, name=name)
+
+
+class KselftestProgram(pytest.Item):
+    """One program of a target, run the kselftest way in the guest and
+    judged against the base kernel's run of the same program
+    (vm/kselftest/judge.py); each of its KTAP results is recorded too."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.add_marker("guest")
+        self.target = self.path.name
+
+    def runtest(self) -> None:
+        suite = self.config.stash[SUITE_KEY]
+        now = suite.run_kselftest(self.target, self.name)
+        if suite.options.kselftest_base_record is not None:
+            return  # the base's own run: what it printed is the next run's reference
+        before = suite.kselftest_base_results().outcomes.get(f"{self.target}:{self.name}")
+        if before is None:
+            before = judge.NOT_RUN
+        found = judge.judge(f"{self.target}/{self.name}", now, before)
+        for r in found.results:
+            suite.results.append(CheckResult(
+                f"kselftest.{self.target}.{self.name}", f"{r.result.number} {r.result.name}",
+                SUB_STATUS[r.verdict], 0.0,
+                "" if r.verdict is judge.Verdict.PASSED else f"{r.verdict.value}; base: {r.base}",
+                f"{self.nodeid}::{r.result.number}"))
+        if found.verdict is judge.Verdict.REGRESSED:
+            raise CheckFailed(found.message)
+        if found.verdict is judge.Verdict.BASE_FAILS_TOO:
+            pytest.xfail(found.message)
+        if found.verdict is judge.Verdict.SKIPPED:
+            pytest.skip(found.message)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: object = None) -> str:
+        if isinstance(excinfo.value, (CheckFailed, HarnessError)):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"kselftest {self.target}: {self.name}"
+
+
+SUB_STATUS = {judge.Verdict.PASSED: Status.PASS, judge.Verdict.REGRESSED: Status.FAIL,
+              judge.Verdict.BASE_FAILS_TOO: Status.SKIP, judge.Verdict.SKIPPED: Status.SKIP}

@@ -34,6 +34,11 @@ class Options:
     guest_memory: str = "1G"
     guest_cpus: int = 2
     check_timeout: float = 300.0  # seconds before a check counts as a hang
+    # The kernel's own selftests: targets added to those the series touches
+    # ("none": no target), and, for the base kernel's own run, where its
+    # results go (vm/kselftest/base.py).
+    kselftest: tuple[str, ...] = ()
+    kselftest_base_record: Path | None = None
 
     @property
     def series_spec(self) -> str:

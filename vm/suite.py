@@ -15,10 +15,12 @@ from pathlib import Path
 from vm.cache import Cache, locked
 from vm.errors import HarnessError
 from vm.guest import accel, checks, listing, prebuilt
-from vm.guest.runner import Judge, Outcome, run_check, run_command
+from vm.guest.runner import CheckFailed, Judge, Outcome, Verdict, run_check, run_command
 from vm.guest.vng import Guest, GuestSpec
-from vm.kernel import build, identity, series
+from vm.kernel import build, identity, kconfig, series, source
 from vm.kernel.request import KernelRequest, build_kernel, last_build
+from vm.kselftest import base, install, outcome, targets
+from vm.kselftest import listing as kselftest_listing
 from vm.options import Options
 from vm.progress import Progress
 from vm.results import kcidb, ktap, records, routing
@@ -41,6 +43,9 @@ class Suite:
     new_guest: Callable[[GuestSpec], Guest] = Guest
     summary: Summary = field(default_factory=Summary)
     _built: build.Built | None = None
+    # The bzImage this run boots: copied out of the shared build tree under
+    # the cache lock, so that another run's build cannot replace it.
+    _image: Path | None = None
     _checks: checks.CheckPrograms | None = None
     _guest: Guest | None = None
     _failure: HarnessError | None = None
@@ -51,6 +56,15 @@ class Suite:
     # What went wrong, as exit statuses (vm/results/routing.py), and the first message of each.
     causes: dict[ExitStatus, str] = field(default_factory=dict)
     results: list[records.CheckResult] = field(default_factory=list)
+    # The kernel's own selftests (vm/kselftest/): whether any is selected,
+    # the base kernel's results, what this run's programs printed.
+    kselftest_selected: bool = False
+    _source: source.KernelSource | None = None
+    _targets: tuple[str, ...] | None = None
+    _base: base.BaseResults | None = None
+    _base_failure: HarnessError | None = None
+    _tests: install.Install | None = None
+    kselftest_outcomes: dict[str, outcome.ProgramOutcome] = field(default_factory=dict)
 
     def note(self, error: BaseException) -> None:
         """Remember what an error says about the run, for its exit status."""
@@ -75,8 +89,12 @@ class Suite:
                 raise
         if self._built is None:
             try:
+                fragments = self.fragments()
+                # Before this run's build: the base is built in the same tree.
+                self._kselftest_base(fragments)
                 with locked(self.cache, self.progress):
-                    self._built = self._prepare_kernel()
+                    self._built = self._prepare_kernel(fragments)
+                    self._image = self._keep_image(self._built)
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
@@ -84,7 +102,7 @@ class Suite:
                 raise
         return self._built
 
-    def _prepare_kernel(self) -> build.Built:
+    def _prepare_kernel(self, fragments: tuple[str, ...]) -> build.Built:
         start = time.monotonic()
         opts = self.options
         if opts.no_build:
@@ -92,7 +110,7 @@ class Suite:
             self.summary.how = "--no-build: the last build, as it is"
         else:
             chosen = series.load(opts.series_spec)
-            request = KernelRequest(opts.kernel_tree, chosen, opts.kconfigs)
+            request = KernelRequest(opts.kernel_tree, chosen, fragments)
             built = build_kernel(request, self.cache, self.run_dir / "build.log", self.progress)
             self.summary.how = "built by this run (or unchanged since the last)"
         # What is reported is the record of the build that boots, never the options.
@@ -100,6 +118,115 @@ class Suite:
         shutil.copyfile(built.configured.config_path, self.run_dir / "kernel.config")
         self._timed("build", start)
         return built
+
+    def kernel_source(self) -> source.KernelSource:
+        """The pristine source, prepared once (not with --prebuilt)."""
+        if self._source is None:
+            with locked(self.cache, self.progress):
+                self._source = source.resolve(self.options.kernel_tree, self.cache, self.progress)
+        return self._source
+
+    def kselftest_targets(self) -> tuple[str, ...]:
+        """The selftest targets of this run: the series' own and --kselftest's."""
+        if self._targets is None:
+            chosen = series.load(self.options.series_spec)
+            self._targets = targets.chosen(chosen, self.options.kselftest)
+            self.summary.kselftest["targets"] = " ".join(self._targets) or "none"
+        return self._targets
+
+    def kselftest_programs(self) -> dict[str, tuple[str, ...]]:
+        """Collection: each target's programs, from the base's tests; no kernel is built."""
+        chosen = self.kselftest_targets()
+        if not chosen or self.options.prebuilt is not None or self.options.no_build:
+            return {}
+        src = self.kernel_source()
+        with locked(self.cache, self.progress):
+            return kselftest_listing.programs(src.repo, src.base, chosen, self.cache,
+                                              self.progress)
+
+    def fragments(self) -> tuple[str, ...]:
+        """The run's config fragments: the options', then the selected
+        selftest targets' own `config` files."""
+        opts = self.options
+        if not self.kselftest_selected or opts.no_build or opts.prebuilt is not None:
+            return opts.kconfigs
+        src = self.kernel_source()
+        added = tuple(str(p) for p in install.config_fragments(
+            src.repo, src.base, self.kselftest_targets(), self.cache))
+        self.summary.kselftest["config added"] = ", ".join(added) or "none (no target has one)"
+        return opts.kconfigs + tuple(f for f in added if f not in opts.kconfigs)
+
+    def _kselftest_base(self, fragments: tuple[str, ...]) -> None:
+        """The base kernel's results for the selected targets: cached, or run now."""
+        opts = self.options
+        if (not self.kselftest_selected or opts.no_build or opts.prebuilt is not None
+                or opts.kselftest_base_record is not None
+                or series.load(opts.series_spec) is series.NO_SERIES):
+            return
+        try:
+            chosen = self.kselftest_targets()
+            src = self.kernel_source()
+            config_key = build.wanted_key(kconfig.merged(kconfig.load_fragments(fragments)))
+            tests = install.tests_key(src.repo, src.base, chosen)
+            record = base.record_path(self.cache, base.key(src.base, config_key, tests, opts))
+            found = base.load(record)
+            if found is None:
+                start = time.monotonic()
+                found = base.run(record, chosen, opts, self.run_dir / "base",
+                                 self.run_dir / "base.log", self.progress)
+                self._timed("kselftest base", start)
+                self.summary.kselftest["base"] = f"run now: {found.run}"
+            else:
+                self.summary.kselftest["base"] = (f"from the cache ({record.name}), "
+                                                  f"made by {found.run}")
+            self._base = found
+        except HarnessError as e:
+            # The series' own checks do not depend on it: only the selftests fail.
+            self._base_failure = e
+
+    def run_kselftest(self, target: str, program: str) -> outcome.ProgramOutcome:
+        """One selftest program on this run's kernel, the kselftest way."""
+        built = self.kernel()
+        if self.options.kselftest_base_record is not None:
+            if self._tests is None:
+                # The base's own run: the tests built against its headers.
+                src = built.tree
+                key = install.tests_key(src.path, src.commit, self.kselftest_targets())
+                with locked(self.cache, self.progress):
+                    self._tests = install.install(src.path, key, self.kselftest_targets(),
+                                                  built.headers, self.cache, self.progress)
+            tests = self._tests.path
+        else:
+            tests = self.kselftest_base_results().install
+        command = outcome.command(target, program, str(tests), int(self.options.check_timeout))
+        # The runner's own timeout ends a hung program; the guest's outlasts it.
+        result = self.run_command(command, self.options.check_timeout + 120,
+                                  judge=lambda status, output: (Verdict.PASSED, ""))
+        self._keep_output(f"kselftest.{target}.{program}", result)
+        if result.verdict is Verdict.FAILED:
+            raise CheckFailed(result.message)  # a crash or a kernel report
+        found = outcome.parse(result.output, target, program)
+        self.kselftest_outcomes[f"{target}:{program}"] = found
+        return found
+
+    def kselftest_base_results(self) -> base.BaseResults:
+        if self._base_failure is not None:
+            raise self._base_failure
+        if self._base is None:
+            raise HarnessError("no base kernel results for the selftests (--no-build, "
+                               "--prebuilt and --series none have none)")
+        return self._base
+
+    def _keep_image(self, built: build.Built) -> Path:
+        kept = self.run_dir / TEMPORARIES / f"bzImage-{built.identity}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built.bzimage, kept)
+        return kept
+
+    @property
+    def boot_image(self) -> Path:
+        """The bzImage the next boot takes; its identity is checked before it boots."""
+        return self._image or self.kernel().bzimage
 
     def shown(self, error: BaseException) -> bool:
         """Whether @error was already reported in full; from now on it has been."""
@@ -160,11 +287,12 @@ class Suite:
         chosen = accel.choose(self.options.accel)
         self.summary.accel = chosen
         shared = self.run_dir / "guest"
-        spec = GuestSpec(bzimage=built.bzimage, accel=chosen,
+        image = self.boot_image
+        spec = GuestSpec(bzimage=image, accel=chosen,
                          memory=self.options.guest_memory, cpus=self.options.guest_cpus,
                          shared_dir=shared, console_log=self.run_dir / "console.log")
         try:
-            identity.verify_image(built.bzimage, built.identity)
+            identity.verify_image(image, built.identity)
         except identity.StaleKernelError as e:
             self._boot_failure = e
             raise
@@ -202,6 +330,7 @@ class Suite:
         """Take a newer build of the same inputs (a harness test rebuilt the
         session's tree): later boots must carry its identity."""
         self._built = built
+        self._image = self._keep_image(built)
         self._boot_failure = None
         self.summary.set_build(built.record)
 
@@ -259,6 +388,9 @@ class Suite:
         # An unpacked --prebuilt tarball: the tarball itself is the record.
         shutil.rmtree(self.run_dir / UNPACKED, ignore_errors=True)
         shutil.rmtree(self.run_dir / TEMPORARIES, ignore_errors=True)
+        record = self.options.kselftest_base_record
+        if record is not None and self._tests is not None and self.kselftest_outcomes:
+            base.save(record, self._tests.path, self.kselftest_outcomes, self.run_dir)
         if exit_status is not None:
             self.summary.exit_status = exit_status
             self.summary.exit_reason = self.causes.get(ExitStatus(exit_status), "") if (

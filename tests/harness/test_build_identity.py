@@ -102,8 +102,9 @@ def test_bzimage_of_another_build_is_refused(suite: Suite, back_and_forth: list[
     other = back_and_forth[0]
     assert other.built.identity != current.identity
     good = tmp_path / "bzImage"
-    shutil.copyfile(current.bzimage, good)
-    shutil.copyfile(other.image, current.bzimage)
+    image = suite.boot_image
+    shutil.copyfile(image, good)
+    shutil.copyfile(other.image, image)
     try:
         suite.reboot()
         with pytest.raises(StaleKernelError) as e:
@@ -111,6 +112,6 @@ def test_bzimage_of_another_build_is_refused(suite: Suite, back_and_forth: list[
         assert current.identity in str(e.value)
         assert other.built.identity in str(e.value)
     finally:
-        shutil.copyfile(good, current.bzimage)
+        shutil.copyfile(good, image)
         suite.adopt(current)
     assert suite.run_command("true").verdict is Verdict.PASSED

@@ -23,7 +23,7 @@ ROOMS = (
     # the run: a build exported for --prebuilt, the run as one object, its options checked
     "export", "suite", "usage",
     # the pipeline, its last step first
-    "results", "guest", "kernel",
+    "results", "kselftest", "guest", "kernel",
     # shared by every part
     "options", "preflight", "cache", "proc", "progress", "paths", "errors",
 )

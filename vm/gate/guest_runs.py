@@ -52,7 +52,7 @@ def run(series_spec: str, kconfigs: list[str], kernel_tree: Path | None, results
         extra: tuple[str, ...] = ()) -> tuple[dict[str, Outcome], Path]:
     """pytest on @checks (node ids; None: every guest check). Returns the
     outcomes and the run's results folder."""
-    cmd = [sys.executable, "-m", "pytest", *(checks or ["tests/guest"]),
+    cmd = [sys.executable, "-m", "pytest", *(checks or ["tests/guest", "tests/kselftest"]),
            "--series", series_spec, "--results-dir", str(results), "-p", "no:cacheprovider",
            "-q", "-o", "junit_duration_report=call", *extra]
     for k in kconfigs:

@@ -49,6 +49,8 @@ class Summary:
     timings: dict[str, float] = field(default_factory=dict)  # phase -> seconds
     counts: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     failures: list[str] = field(default_factory=list)
+    # The kernel's own selftests: targets, the config they added, the base's run.
+    kselftest: dict[str, str] = field(default_factory=dict)
 
     def set_build(self, record: BuildRecord) -> None:
         """Everything said about the kernel comes from its build record."""
@@ -100,6 +102,7 @@ class Summary:
             "areas": {a: dict(c) for a, c in sorted(self.counts.items())},
             "totals": dict(self.totals()),
             "failures": self.failures,
+            "kselftest": self.kselftest,
         }
 
     def to_markdown(self) -> str:
@@ -112,6 +115,7 @@ class Summary:
             f"- series: {self.series}",
             *self._provenance_lines(),
             f"- accelerator: {self.accel}",
+            *(f"- kselftest {k}: {v}" for k, v in self.kselftest.items()),
             "- wall time: " + (", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())
                                or "-"),
             "",
