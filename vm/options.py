@@ -10,7 +10,7 @@ from pathlib import Path
 
 from vm.paths import PATCHES_DIR, REPO_ROOT
 
-DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v2"
+DEFAULT_SERIES = PATCHES_DIR / "spawn-template" / "v3"
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
 # kconfigs/<name>.config merged into every kernel, before any --kconfig.
 DEFAULT_FRAGMENTS = ("base", "spawn-template", "lsm", "trace", "audit", "observe")
