@@ -202,7 +202,9 @@ class Suite:
         # The runner's own timeout ends a hung program; the guest's outlasts it.
         result = self.run_command(command, self.options.check_timeout + 120,
                                   judge=lambda status, output: (Verdict.PASSED, ""))
-        self._keep_output(f"kselftest.{target}.{program}", result)
+        # Its verdict against the base is the item's; the log says it ran.
+        self._keep_output(f"kselftest.{target}.{program}", result,
+                          "ran" if result.verdict is Verdict.PASSED else None)
         if result.verdict is Verdict.FAILED:
             raise CheckFailed(result.message)  # a crash or a kernel report
         found = outcome.parse(result.output, target, program)
@@ -353,7 +355,7 @@ class Suite:
         self._after(outcome)
         return outcome
 
-    def _keep_output(self, label: str, outcome: Outcome) -> None:
+    def _keep_output(self, label: str, outcome: Outcome, state: str | None = None) -> None:
         """Every check's KTAP output, passed ones too: their TH_LOG figures
         (memory before and after, counts) are part of the record. A check
         run again (on another build) is appended, each run naming the
@@ -362,7 +364,7 @@ class Suite:
         out_dir.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]", "_", label)
         with open(out_dir / f"{name}.log", "a") as log:
-            log.write(f"# {label}: {outcome.verdict.name.lower()} in {outcome.seconds:.1f} s "
+            log.write(f"# {label}: {state or outcome.verdict.name.lower()} in {outcome.seconds:.1f} s "
                       f"on build {self.summary.booted}\n" + outcome.output)
 
     def _after(self, outcome: Outcome) -> None:

@@ -71,8 +71,15 @@ def judge(name: str, now: ProgramOutcome, base: ProgramOutcome) -> Judgement:
     lines = [f"{r.result.line()}    (base: {r.base})" for r in regressed + both]
     program_failed = now.status in (Status.FAIL, Status.TIMEOUT)
     if program_failed and not regressed and not both:
-        # Nothing in its KTAP says why: the program's own line is the result.
+        # Nothing in its KTAP says why: the program's own line is the result,
+        # and where it stopped names the test it was in (an exec that should
+        # have failed replaced the program, say).
         lines.append(f"{name}: {_program_line(now)}    (base: {_program_line(base)})")
+        missing = [r for r in base.results if now.result(r.number) is None]
+        if missing:
+            lines.append(f"{name}: no result {missing[0].number} and after "
+                         f"({len(missing)} of the base's {len(base.results)})    "
+                         f"(base: {missing[0].line()})")
         if base.status is now.status:
             return Judgement(Verdict.BASE_FAILS_TOO, results,
                              _message(name, "fails on the base kernel too", lines, base))

@@ -84,6 +84,16 @@ def test_the_programs_own_line_when_no_result_explains_it() -> None:
         judge.Verdict.REGRESSED
 
 
+def test_a_program_that_stopped_early_names_the_base_result_it_never_reached() -> None:
+    # execveat's exec that should fail with ELOOP succeeded: the program was
+    # replaced mid-run and exited 99 after result 1.
+    now = ProgramOutcome(Status.FAIL, "exit=99", (OK1,), "")
+    found = judge.judge("exec/execveat", now, program(OK1, OK2))
+    assert found.verdict is judge.Verdict.REGRESSED
+    assert "exec/execveat: not ok (exit=99)    (base: ok)" in found.message
+    assert "no result 2 and after (1 of the base's 2)    (base: ok 2 two)" in found.message
+
+
 def test_a_program_the_base_never_ran_gates_when_it_fails() -> None:
     assert judge.judge("e/x", program(BAD2, status=Status.FAIL), judge.NOT_RUN).verdict is \
         judge.Verdict.REGRESSED
