@@ -364,7 +364,8 @@ class Suite:
         out_dir.mkdir(exist_ok=True)
         name = re.sub(r"[^\w.-]", "_", label)
         with open(out_dir / f"{name}.log", "a") as log:
-            log.write(f"# {label}: {state or outcome.verdict.name.lower()} in {outcome.seconds:.1f} s "
+            state = state or outcome.verdict.name.lower()
+            log.write(f"# {label}: {state} in {outcome.seconds:.1f} s "
                       f"on build {self.summary.booted}\n" + outcome.output)
 
     def _after(self, outcome: Outcome) -> None:

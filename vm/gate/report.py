@@ -181,10 +181,12 @@ def _row_line(row: PatchRow) -> str:
             f"{len(row.kdoc_new)} new | {uapi} |")
 
 
-def _listing(title: str, items: list[str]) -> list[str]:
+def _listing(title: str, items: list[str], code: bool = True) -> list[str]:
+    """A Markdown list; each item in backticks unless it has its own."""
     if not items:
         return []
-    return [f"{title} ({len(items)}):", "", *(f"- `{i}`" for i in items), ""]
+    return [f"{title} ({len(items)}):", "", *(f"- `{i}`" if code else f"- {i}" for i in items),
+            ""]
 
 
 # The harness's preamble of a check's output: not what went wrong.
@@ -240,8 +242,8 @@ def to_markdown(result: GateResult) -> str:
         out += _listing("Still failing", d.still_failing)
         out += [f"New checks: {len(d.new)}; removed: {len(d.removed)}.", ""]
         moved = [f"`{c}`: {a:.1f} s -> {b:.1f} s" for c, a, b in d.slower + d.faster]
-        out += _listing("Durations beyond the noise", moved) or ["No duration moved beyond "
-                                                                  "the noise.", ""]
+        out += (_listing("Durations beyond the noise", moved, code=False)
+                or ["No duration moved beyond the noise.", ""])
     if result.bench is not None:
         out += bench_report.to_markdown(result.bench)
     out += ["Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in result.seconds.items()), ""]
