@@ -68,6 +68,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kselftest", action="append", default=[], metavar="TARGET",
                     help="also run this target of tools/testing/selftests (tests/kselftest/; "
                     "the series' own targets always run); 'none': run no target")
+    group.addoption("--only", action="append", default=[], metavar="NODEID",
+                    help="run only the tests with these node ids (repeatable): a selftest "
+                    "program's, tests/kselftest/<target>::<program>, is not a path pytest "
+                    "can be given")
     group.addoption(RECORD_OPTION, type=Path, default=None, metavar="JSON",
                     help="internal: the base kernel's own selftest run writes its results here")
 
@@ -184,7 +188,11 @@ class SuiteReporter:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--shard I/N, after -k and -m have selected."""
+    """--only, then --shard I/N, after -k and -m have selected."""
+    only = set(config.getoption("--only"))
+    if only:
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid not in only])
+        items[:] = [i for i in items if i.nodeid in only]
     spec = config.getoption("--shard")
     if spec is None:
         return

@@ -47,12 +47,29 @@ def run_suite(cmd: list[str], results: Path, log: Path, what: str, leaves: str) 
     return made[-1]
 
 
+KSELFTEST_DIR = "tests/kselftest"
+
+
+def selection(checks: list[str] | None) -> list[str]:
+    """pytest's arguments for @checks (node ids; None: every guest check).
+    A selftest program's id names a folder that does not exist
+    (tests/kselftest/<target>::<program>): its folder is collected and
+    --only keeps the ids asked for."""
+    if checks is None:
+        return ["tests/guest", KSELFTEST_DIR]
+    if not any(c.startswith(KSELFTEST_DIR + "/") for c in checks):
+        return list(checks)
+    paths = sorted({KSELFTEST_DIR if c.startswith(KSELFTEST_DIR + "/") else c.split("::")[0]
+                    for c in checks})
+    return [*paths, *(arg for c in checks for arg in ("--only", c))]
+
+
 def run(series_spec: str, kconfigs: list[str], kernel_tree: Path | None, results: Path,
         checks: list[str] | None, log: Path, progress: Progress,
         extra: tuple[str, ...] = ()) -> tuple[dict[str, Outcome], Path]:
     """pytest on @checks (node ids; None: every guest check). Returns the
     outcomes and the run's results folder."""
-    cmd = [sys.executable, "-m", "pytest", *(checks or ["tests/guest", "tests/kselftest"]),
+    cmd = [sys.executable, "-m", "pytest", *selection(checks),
            "--series", series_spec, "--results-dir", str(results), "-p", "no:cacheprovider",
            "-q", "-o", "junit_duration_report=call", *extra]
     for k in kconfigs:

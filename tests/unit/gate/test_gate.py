@@ -8,6 +8,7 @@ from vm.errors import SeriesError
 from vm.gate import cli
 from vm.gate.compare import compare, duration_moved
 from vm.gate.first_bad import FirstBad, Probe, bisect
+from vm.gate.guest_runs import selection
 from vm.gate.report import GateResult, PatchRow, decide, load, write
 from vm.kernel import patchcheck
 from vm.kernel.derive import derive
@@ -161,6 +162,11 @@ def test_the_json_report_reads_back_as_a_baseline(tmp_path: Path) -> None:
 
 def test_junit_names_are_the_pytest_node_ids() -> None:
     assert node_id("tests.guest.abi_create.c", "global.x") == "tests/guest/abi_create.c::global.x"
+    # A selftest program is an item of its target's folder: the id runs it again.
+    assert node_id("tests.kselftest.exec", "execveat") == "tests/kselftest/exec::execveat"
+    assert node_id("tests.kselftest.exec", "binfmt_script.py") == \
+        "tests/kselftest/exec::binfmt_script.py"
+    assert node_id("tests.harness.test_x", "t") == "tests/harness/test_x.py::t"
     outcomes = read_junit(DATA / "gate-junit.xml")
     assert outcomes["tests/guest/abi_create.c::global.reserved"].status is Status.FAILED
     assert "EINVAL" in outcomes["tests/guest/abi_create.c::global.reserved"].message
@@ -275,3 +281,11 @@ def test_a_run_results_folder_is_a_baseline_of_its_checks(tmp_path: Path) -> Non
     with pytest.raises(cli.UsageError, match=r"ran on 6\.6\.63"):
         cli._check_bases(series.load(str(V2)), base, "6.12.117 from y")
     cli._check_bases(series.load(str(V2)), base, "6.6.63 from y")
+
+
+def test_a_probe_selects_selftest_programs_by_their_folder_and_only() -> None:
+    assert selection(None) == ["tests/guest", "tests/kselftest"]
+    assert selection(["tests/guest/a.c::x"]) == ["tests/guest/a.c::x"]
+    assert selection(["tests/guest/a.c::x", "tests/kselftest/exec::execveat"]) == [
+        "tests/guest/a.c", "tests/kselftest",
+        "--only", "tests/guest/a.c::x", "--only", "tests/kselftest/exec::execveat"]
