@@ -103,11 +103,16 @@ def _check_bases(full: series.Series, baseline: Baseline | None, kernel: str) ->
                          f"runs on {kernel}: not the same base kernel")
 
 
+# How kept outcomes name their checks (node ids, selftest programs'
+# included): a change of it must not compare new names with old ones.
+OUTCOMES_FORMAT = "outcomes-2"
+
+
 def _stored_run(cache: Cache, base_commit: str, chosen: series.Series,
                 kconfigs: list[str]) -> Path:
     """Where the guest outcomes of a series are kept: an identical run (same
     source, series, fragments and guest check sources) is not run again."""
-    key = digest(base_commit, chosen.key, *fragments_with(kconfigs),
+    key = digest(OUTCOMES_FORMAT, base_commit, chosen.key, *fragments_with(kconfigs),
                  tree_digest(GUEST_CHECKS_DIR))
     return cache.root / "gate" / f"{key}.json"
 

@@ -1,8 +1,10 @@
 """First bad patch: the shortest prefix of a series at which a check fails.
 
-A bisection over prefixes 0..n, where prefix 0 (no patch) is good (the
-calls do not exist: every check skips) and prefix n (the whole series) is
-known bad. A prefix that cannot run a check yet (ENOSYS skip) is good for
+A bisection over prefixes 0..n, where prefix 0 (no patch) is taken as
+good, not run (the series' own checks skip there; the selftests are judged
+against it; the checks of what the series leaves as it was pass on the
+base kernel: docs/regressions.md) and prefix n (the whole series) is known
+bad. A prefix that cannot run a check yet (ENOSYS skip) is good for
 it. Checks bisected together share their probes: one build and boot of
 prefix k answers for every check whose interval contains k.
 """
@@ -30,7 +32,7 @@ def _good(outcome: Outcome | None) -> bool:
 
 def _describe(outcome: Outcome | None, k: int) -> str:
     if k == 0:
-        return "not present without the series"
+        return "taken as good without the series (prefix 0 is not run)"
     if not_yet_present(outcome):
         return "not yet present (ENOSYS skip)"
     assert outcome is not None
