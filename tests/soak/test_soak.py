@@ -27,11 +27,16 @@ KMEMLEAK = "/sys/kernel/debug/kmemleak"
 LOOP_CHECK = "reuse.sequential_10000"
 
 
+# stress-ng skips its exec and spawn stressors when run as root.
+UNPRIVILEGED = "setpriv --reuid=65534 --regid=65534 --clear-groups"
+
+
 def soak_command(reuse: str, seconds: int) -> str:
-    """stress-ng in the background, the spawn-template loop in front; then
-    both results, stress-ng's as YAML."""
+    """stress-ng in the background (as nobody), the spawn-template loop in
+    front (as root, as the check runs); then both results, stress-ng's as
+    YAML."""
     stressors = " ".join(f"--{s} 1" for s in STRESSORS)
-    return (f"cd /tmp && stress-ng {stressors} --timeout {seconds}s --metrics-brief "
+    return (f"cd /tmp && {UNPRIVILEGED} stress-ng {stressors} --timeout {seconds}s --metrics-brief "
             f"--yaml /tmp/soak.yaml > /tmp/stress-ng.log 2>&1 & pid=$!; "
             f"end=$(( $(date +%s) + {seconds} )); loops=0; failed=0; "
             f"while [ $(date +%s) -lt $end ]; do "
@@ -60,15 +65,18 @@ def test_soak(suite: Suite) -> None:
     (suite.run_dir / "soak.log").write_text(outcome.output)
     figures = dict(re.findall(r"^(stress-ng-status|template-loops|template-loop-failures)"
                               r"=(\d+)", outcome.output, re.M))
+    bogo_ops = {s: int(n) for s, n in re.findall(r"^\s+- stressor: (\S+)\n\s+bogo-ops: (\d+)",
+                                                  outcome.output, re.M)}
     figures_json = {"seconds": SECONDS, "stressors": list(STRESSORS),
                     "kmemleak": has_kmemleak, **{k: int(v) for k, v in figures.items()},
-                    "bogo_ops": dict(re.findall(r"^\s+- stressor: (\S+)\n\s+bogo-ops: (\d+)",
-                                                outcome.output, re.M))}
+                    "bogo_ops": bogo_ops}
     leaks = kmemleak(suite) if has_kmemleak else ""
     figures_json["kmemleak_objects"] = leaks.count("unreferenced object")
     (suite.run_dir / "soak.json").write_text(json.dumps(figures_json, indent=1) + "\n")
     assert outcome.verdict is Verdict.PASSED, outcome.message
     assert figures.get("stress-ng-status") == "0", outcome.output[-3000:]
+    idle = [s for s in STRESSORS if bogo_ops.get(s, 0) == 0]
+    assert not idle, f"stressors that did no work: {idle}\n{outcome.output[-3000:]}"
     assert int(figures.get("template-loops", "0")) > 0, outcome.output[-3000:]
     assert figures.get("template-loop-failures") == "0", outcome.output[-3000:]
     assert not leaks, f"kmemleak after the soak:\n{leaks[:4000]}"
