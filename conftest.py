@@ -69,7 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="also run this target of tools/testing/selftests (tests/kselftest/; "
                     "the series' own targets always run); 'none': run no target")
     group.addoption("--only", action="append", default=[], metavar="NODEID",
-                    help="run only the tests with these node ids (repeatable): a selftest "
+                    help="run only the tests with these node ids or files (repeatable): a selftest "
                     "program's, tests/kselftest/<target>::<program>, is not a path pytest "
                     "can be given")
     group.addoption(RECORD_OPTION, type=Path, default=None, metavar="JSON",
@@ -189,10 +189,12 @@ class SuiteReporter:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """--only, then --shard I/N, after -k and -m have selected."""
-    only = set(config.getoption("--only"))
+    only = tuple(config.getoption("--only"))
     if only:
-        config.hook.pytest_deselected(items=[i for i in items if i.nodeid not in only])
-        items[:] = [i for i in items if i.nodeid in only]
+        kept = [i for i in items if any(i.nodeid == o or i.nodeid.startswith(o + "::")
+                                        for o in only)]
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
     spec = config.getoption("--shard")
     if spec is None:
         return

@@ -36,7 +36,8 @@ def soak_command(reuse: str, seconds: int) -> str:
     front (as root, as the check runs); then both results, stress-ng's as
     YAML."""
     stressors = " ".join(f"--{s} 1" for s in STRESSORS)
-    return (f"cd /tmp && {UNPRIVILEGED} stress-ng {stressors} --timeout {seconds}s --metrics-brief "
+    return (f"cd /tmp && rm -f /tmp/soak.yaml && {UNPRIVILEGED} stress-ng {stressors} "
+            f"--timeout {seconds}s --metrics-brief "
             f"--yaml /tmp/soak.yaml > /tmp/stress-ng.log 2>&1 & pid=$!; "
             f"end=$(( $(date +%s) + {seconds} )); loops=0; failed=0; "
             f"while [ $(date +%s) -lt $end ]; do "
@@ -56,6 +57,8 @@ def kmemleak(suite: Suite) -> str:
 def test_soak(suite: Suite) -> None:
     if shutil.which("stress-ng") is None:
         pytest.skip("stress-ng is not installed (Debian's stress-ng; .ci/setup installs it)")
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed (Debian's util-linux)")
     reuse = check_command(suite.check_programs().binary(GUEST_CHECKS_DIR / "reuse.c"),
                           LOOP_CHECK)
     has_kmemleak = suite.run_command(f"test -w {KMEMLEAK}").verdict is Verdict.PASSED

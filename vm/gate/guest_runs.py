@@ -1,7 +1,7 @@
 """The gate's guest runs: the suite's own pytest run, as a CI would start it.
 
-The gate does not drive a guest itself: it runs `pytest tests/guest` (the
-main job's code, unchanged) on the whole series, on a prefix of it, or on
+The gate does not drive a guest itself: it runs `pytest tests/guest
+tests/kselftest` (the main job's code, unchanged) on the whole series, on a prefix of it, or on
 the baseline, and reads the junit.xml back. A prefix is written out as a
 series folder of its own, so the run builds exactly that prefix (through
 the same cache as the gate's per-patch builds).
@@ -51,17 +51,20 @@ KSELFTEST_DIR = "tests/kselftest"
 
 
 def selection(checks: list[str] | None) -> list[str]:
-    """pytest's arguments for @checks (node ids; None: every guest check).
-    A selftest program's id names a folder that does not exist
-    (tests/kselftest/<target>::<program>): its folder is collected and
-    --only keeps the ids asked for."""
-    if checks is None:
+    """pytest's arguments for @checks (node ids; None or none: every guest
+    check). A selftest program's id names a folder that does not exist
+    (tests/kselftest/<target>::<program>): its folder is collected, with
+    its target asked for (a prefix may not touch the files that choose it),
+    and --only keeps the ids asked for."""
+    if not checks:
         return ["tests/guest", KSELFTEST_DIR]
-    if not any(c.startswith(KSELFTEST_DIR + "/") for c in checks):
+    selftests = [c for c in checks if c.startswith(KSELFTEST_DIR + "/")]
+    if not selftests:
         return list(checks)
-    paths = sorted({KSELFTEST_DIR if c.startswith(KSELFTEST_DIR + "/") else c.split("::")[0]
-                    for c in checks})
-    return [*paths, *(arg for c in checks for arg in ("--only", c))]
+    targets = sorted({c[len(KSELFTEST_DIR) + 1:].split("::")[0] for c in selftests})
+    paths = sorted({KSELFTEST_DIR if c in selftests else c.split("::")[0] for c in checks})
+    return [*paths, *(arg for t in targets for arg in ("--kselftest", t)),
+            *(arg for c in checks for arg in ("--only", c))]
 
 
 def run(series_spec: str, kconfigs: list[str], kernel_tree: Path | None, results: Path,

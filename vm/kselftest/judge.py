@@ -77,8 +77,8 @@ def judge(name: str, now: ProgramOutcome, base: ProgramOutcome) -> Judgement:
         lines.append(f"{name}: {_program_line(now)}    (base: {_program_line(base)})")
         missing = [r for r in base.results if now.result(r.number) is None]
         if missing:
-            lines.append(f"{name}: no result {missing[0].number} and after "
-                         f"({len(missing)} of the base's {len(base.results)})    "
+            lines.append(f"{name}: first result missing: {missing[0].number} "
+                         f"({len(missing)} of the base's {len(base.results)} missing)    "
                          f"(base: {missing[0].line()})")
         if base.status is now.status:
             return Judgement(Verdict.BASE_FAILS_TOO, results,

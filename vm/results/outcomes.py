@@ -31,14 +31,15 @@ class Outcome:
     message: str  # the failure or skip text, first lines
 
 
-# Selftest programs are items of a folder, tests/kselftest/<target>.
-KSELFTEST_PARTS = ["tests", "kselftest"]
+# Selftest programs are items of a folder, tests/kselftest/<target>, where
+# a target may itself be a path (filesystems/binderfs).
+KSELFTEST_PARTS = ("tests", "kselftest")
 
 
 def node_id(classname: str, name: str) -> str:
     """junit's "tests.guest.abi_create.c" + name -> the pytest node id."""
     parts = classname.split(".")
-    if parts[:-1] == KSELFTEST_PARTS:
+    if tuple(parts[:2]) == KSELFTEST_PARTS and len(parts) > 2:
         path = "/".join(parts)
     elif len(parts) >= 2 and parts[-1] in ("c", "py"):
         path = "/".join([*parts[:-2], f"{parts[-2]}.{parts[-1]}"])

@@ -166,6 +166,8 @@ def test_junit_names_are_the_pytest_node_ids() -> None:
     assert node_id("tests.kselftest.exec", "execveat") == "tests/kselftest/exec::execveat"
     assert node_id("tests.kselftest.exec", "binfmt_script.py") == \
         "tests/kselftest/exec::binfmt_script.py"
+    assert node_id("tests.kselftest.filesystems.binderfs", "binderfs_test") == \
+        "tests/kselftest/filesystems/binderfs::binderfs_test"
     assert node_id("tests.harness.test_x", "t") == "tests/harness/test_x.py::t"
     outcomes = read_junit(DATA / "gate-junit.xml")
     assert outcomes["tests/guest/abi_create.c::global.reserved"].status is Status.FAILED
@@ -286,6 +288,7 @@ def test_a_run_results_folder_is_a_baseline_of_its_checks(tmp_path: Path) -> Non
 def test_a_probe_selects_selftest_programs_by_their_folder_and_only() -> None:
     assert selection(None) == ["tests/guest", "tests/kselftest"]
     assert selection(["tests/guest/a.c::x"]) == ["tests/guest/a.c::x"]
+    assert selection([]) == selection(None)
     assert selection(["tests/guest/a.c::x", "tests/kselftest/exec::execveat"]) == [
-        "tests/guest/a.c", "tests/kselftest",
+        "tests/guest/a.c", "tests/kselftest", "--kselftest", "exec",
         "--only", "tests/guest/a.c::x", "--only", "tests/kselftest/exec::execveat"]

@@ -91,7 +91,8 @@ def test_a_program_that_stopped_early_names_the_base_result_it_never_reached() -
     found = judge.judge("exec/execveat", now, program(OK1, OK2))
     assert found.verdict is judge.Verdict.REGRESSED
     assert "exec/execveat: not ok (exit=99)    (base: ok)" in found.message
-    assert "no result 2 and after (1 of the base's 2)    (base: ok 2 two)" in found.message
+    assert "first result missing: 2 (1 of the base's 2 missing)    (base: ok 2 two)" in \
+        found.message
 
 
 def test_a_program_the_base_never_ran_gates_when_it_fails() -> None:
