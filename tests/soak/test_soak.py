@@ -43,7 +43,7 @@ def soak_command(reuse: str, seconds: int) -> str:
             f"while [ $(date +%s) -lt $end ]; do "
             f"{reuse} > /tmp/loop.log 2>&1 || {{ failed=$((failed+1)); cat /tmp/loop.log; }}; "
             f"loops=$((loops+1)); done; wait $pid; echo stress-ng-status=$?; "
-            f"echo template-loops=$loops template-loop-failures=$failed; "
+            f"echo template-loops=$loops; echo template-loop-failures=$failed; "
             f"cat /tmp/stress-ng.log /tmp/soak.yaml")
 
 
