@@ -210,23 +210,43 @@ static void make_rule(FIXTURE_DATA(audit) *self)
 	self->rule_len = rule_string(r, AUDIT_FILTERKEY, self->key);
 }
 
-FIXTURE_SETUP(audit)
+/*
+ * Open an audit netlink socket in @sock and read the audit status (enabled
+ * or not, in @enabled). NULL, or why the check cannot run here: no audit,
+ * or an audit daemon that a check must not displace.
+ */
+static const char *audit_open(struct __test_metadata *_metadata, int *sock,
+			      __u32 *seq, int *enabled)
 {
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
+	static char why[64];
 	struct audit_status s;
+
+	*sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+	if (*sock < 0 && errno == EPROTONOSUPPORT)
+		return "no audit in this kernel (CONFIG_AUDIT)";
+	ASSERT_LE(0, *sock) TH_LOG("audit socket: %m");
+	ASSERT_EQ(0, bind(*sock, (struct sockaddr *)&me, sizeof(me)));
+	ASSERT_EQ(0, nl_request(*sock, seq, AUDIT_GET, NULL, 0, &s));
+	if (daemon_alive(s.pid)) {
+		snprintf(why, sizeof(why), "an audit daemon (pid %u) is running",
+			 s.pid);
+		return why;
+	}
+	*enabled = s.enabled;
+	return NULL;
+}
+
+FIXTURE_SETUP(audit)
+{
+	const char *why;
 	int r;
 
 	self->sock = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	self->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
-	if (self->sock < 0 && errno == EPROTONOSUPPORT)
-		SKIP(return, "no audit in this kernel (CONFIG_AUDIT)");
-	ASSERT_LE(0, self->sock) TH_LOG("audit socket: %m");
-	ASSERT_EQ(0, bind(self->sock, (struct sockaddr *)&me, sizeof(me)));
-	ASSERT_EQ(0, nl_request(self->sock, &self->seq, AUDIT_GET, NULL, 0, &s));
-	if (daemon_alive(s.pid))
-		SKIP(return, "an audit daemon (pid %u) is running", s.pid);
-	self->was_enabled = s.enabled;
+	why = audit_open(_metadata, &self->sock, &self->seq, &self->was_enabled);
+	if (why)
+		SKIP(return, "%s", why);
 	st_scratch_probe(_metadata, PROBE);
 
 	snprintf(self->key, sizeof(self->key), "st_audit_%d", getpid());
@@ -549,21 +569,14 @@ ST_ORIGIN_VARIANTS(exec_rule);
 
 FIXTURE_SETUP(exec_rule)
 {
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
-	struct audit_status s;
+	const char *why;
 	int r;
 
 	self->sock = -1;
 	REQUIRE_SPAWN_TEMPLATE(_metadata);
-	self->sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
-	if (self->sock < 0 && errno == EPROTONOSUPPORT)
-		SKIP(return, "no audit in this kernel (CONFIG_AUDIT)");
-	ASSERT_LE(0, self->sock) TH_LOG("audit socket: %m");
-	ASSERT_EQ(0, bind(self->sock, (struct sockaddr *)&me, sizeof(me)));
-	ASSERT_EQ(0, nl_request(self->sock, &self->seq, AUDIT_GET, NULL, 0, &s));
-	if (daemon_alive(s.pid))
-		SKIP(return, "an audit daemon (pid %u) is running", s.pid);
-	self->was_enabled = s.enabled;
+	why = audit_open(_metadata, &self->sock, &self->seq, &self->was_enabled);
+	if (why)
+		SKIP(return, "%s", why);
 	/* The watched file's directory is a real one when the rule comes. */
 	st_scratch(_metadata, 0);
 	ASSERT_EQ(0, mkdir(RULE_DIR, 0755));
