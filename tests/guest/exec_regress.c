@@ -50,6 +50,18 @@ enum route {
 	R_CREATE_FD,	/* spawn_template_create() of an O_RDONLY fd */
 };
 
+/* Two variants of fixture @f: through execve() and through a spawn. */
+#define EXECVE_OR_SPAWN_VARIANTS(f)					\
+	FIXTURE_VARIANT(f) {						\
+		int how;	/* R_EXECVE or R_SPAWN */		\
+	};								\
+	FIXTURE_VARIANT_ADD(f, execve) {				\
+		.how = R_EXECVE,					\
+	};								\
+	FIXTURE_VARIANT_ADD(f, spawn) {					\
+		.how = R_SPAWN,						\
+	}
+
 /*
  * Run by @how (R_EXECVE, R_EXECVEAT or R_SPAWN) with the child's fd 1 on a
  * pipe, collected in @o. @fd is execveat()'s dirfd or the template, @name
@@ -449,17 +461,7 @@ FIXTURE(exec_args) {
 	int tfd;
 };
 
-FIXTURE_VARIANT(exec_args) {
-	int how;	/* R_EXECVE or R_SPAWN */
-};
-
-FIXTURE_VARIANT_ADD(exec_args, execve) {
-	.how = R_EXECVE,
-};
-
-FIXTURE_VARIANT_ADD(exec_args, spawn) {
-	.how = R_SPAWN,
-};
+EXECVE_OR_SPAWN_VARIANTS(exec_args);
 
 FIXTURE_SETUP(exec_args)
 {
@@ -1126,17 +1128,7 @@ FIXTURE(exec_elf) {
 	int tfd;
 };
 
-FIXTURE_VARIANT(exec_elf) {
-	int how;	/* R_EXECVE or R_SPAWN */
-};
-
-FIXTURE_VARIANT_ADD(exec_elf, execve) {
-	.how = R_EXECVE,
-};
-
-FIXTURE_VARIANT_ADD(exec_elf, spawn) {
-	.how = R_SPAWN,
-};
+EXECVE_OR_SPAWN_VARIANTS(exec_elf);
 
 FIXTURE_SETUP(exec_elf)
 {
