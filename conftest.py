@@ -1,15 +1,24 @@
 """pytest glue: options, the session's Suite, one item per check of each check
-program and per program of the kernel's own selftests (tests/kselftest/)."""
+program and per program of the kernel's own selftests (tests/kselftest/).
 
+With pytest-xdist (-n N) each worker has its own Suite and guest, and its
+own folder, results/<run>/workers/<gwN>/; the first worker to need the
+kernel builds it under the cache's lock, the others find it built. The
+controller runs no test: at the end it merges the workers' folders into
+the run's (vm/results/merge.py)."""
+
+import os
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from vm import usage
 from vm.cache import Cache, contain_temporaries
 from vm.errors import HarnessError, UsageError
-from vm.guest import checks
+from vm.guest import checks, workers
 from vm.guest.runner import CheckFailed, Outcome, Verdict
 from vm.kernel.identity import StaleKernelError
 from vm.kselftest import judge
@@ -23,14 +32,19 @@ from vm.options import (
     fragments_with,
 )
 from vm.paths import GUEST_CHECKS_DIR, REPO_ROOT
-from vm.results import routing, shard
+from vm.results import merge, routing, shard
 from vm.results.ktap import KTAP_FILE
 from vm.results.records import CheckResult, Status, status_of
+from vm.results.status import ExitStatus
 from vm.results.summary import new_run_dir
 from vm.suite import TEMPORARIES, Suite
 
 SUITE_KEY = pytest.StashKey[Suite]()
 KSELFTEST_DIR = REPO_ROOT / "tests" / "kselftest"
+# xdist: the run's folder, handed from the controller to each worker, and
+# where under it each worker's own folder is.
+RUN_DIR_INPUT = "spawn_template_run_dir"
+WORKERS_DIR = "workers"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,10 +106,26 @@ def options_from(config: pytest.Config) -> Options:
     )
 
 
+def is_controller(config: pytest.Config) -> bool:
+    """Whether this process hands tests to xdist workers instead of running them."""
+    return (not hasattr(config, "workerinput")
+            and bool(getattr(config.option, "numprocesses", 0))
+            and getattr(config.option, "dist", "no") != "no")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """-n auto: as many guests as the host's CPUs and memory hold."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own override
+    return workers.host_count(config.getoption("--guest-memory"))
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "guest: needs the booted guest")
     if hasattr(config, "workerinput"):
+        configure_worker(config)
         return
     options = options_from(config)
     cache = Cache.default()
@@ -117,6 +147,9 @@ def pytest_configure(config: pytest.Config) -> None:
         contain_temporaries(run_dir / TEMPORARIES)
     if not config.option.xmlpath:
         config.option.xmlpath = str(run_dir / "junit.xml")
+    if is_controller(config):
+        config.pluginmanager.register(WorkersReporter(run_dir), "spawn-template-workers")
+        return
     def progress(message: str) -> None:
         # Looked up late: this hook runs before the terminal reporter exists.
         reporter = config.pluginmanager.get_plugin("terminalreporter")
@@ -129,6 +162,35 @@ def pytest_configure(config: pytest.Config) -> None:
         # Builds and boots happen while pytest captures output: show them.
         with capture.global_and_fixture_disabled():
             write_live(reporter, message)
+
+    suite = Suite(options, run_dir, progress)
+    config.stash[SUITE_KEY] = suite
+    config.pluginmanager.register(SuiteReporter(suite), "spawn-template-suite")
+
+
+def configure_worker(config: pytest.Config) -> None:
+    """An xdist worker: a Suite of its own in results/<run>/workers/<gwN>/.
+    Its progress lines go to its stderr, which is the controller's."""
+    workerinput: dict[str, Any] = config.workerinput  # type: ignore[attr-defined]
+    if RUN_DIR_INPUT not in workerinput:
+        return  # not started by this conftest's controller
+    options = options_from(config)
+    name = str(workerinput["workerid"])
+    run_dir = Path(workerinput[RUN_DIR_INPUT]) / WORKERS_DIR / name
+    run_dir.mkdir(parents=True)
+    contain_temporaries(run_dir / TEMPORARIES if options.prebuilt is not None
+                        else Cache.default())
+
+    def progress(message: str) -> None:
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        line = f"[suite {name}] {message}\n"
+        if capture is None:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            return
+        with capture.global_and_fixture_disabled():
+            sys.stderr.write(line)
+            sys.stderr.flush()
 
     suite = Suite(options, run_dir, progress)
     config.stash[SUITE_KEY] = suite
@@ -170,6 +232,8 @@ class SuiteReporter:
         status = routing.final(int(exitstatus), self.suite.causes, self.interrupted)
         session.exitstatus = status
         self.suite.finish(status)
+        if hasattr(session.config, "workeroutput"):
+            session.config.workeroutput[SUITE_STATUS] = int(status)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -184,6 +248,63 @@ class SuiteReporter:
         if terminalreporter.config.getoption("--ktap"):
             terminalreporter.write_sep("=", "KTAP")
             terminalreporter.write((self.suite.run_dir / KTAP_FILE).read_text())
+
+
+SUITE_STATUS = "spawn_template_status"
+
+
+class WorkersReporter:
+    """The xdist controller's part: tells each worker the run's folder,
+    merges their folders at the end, sets the run's exit status and prints
+    the summary. Its junit.xml is pytest's, from every worker's reports."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.statuses: list[int] = []
+        self.interrupted = False
+        self.summary_md = ""
+        self.error = ""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[RUN_DIR_INPUT] = str(self.run_dir)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        status = getattr(node, "workeroutput", {}).get(SUITE_STATUS)
+        if status is not None:
+            self.statuses.append(int(status))
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.interrupted = True
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        # What the workers met (a stale kernel, a broken build) decides as in one run.
+        causes = [ExitStatus(s) for s in self.statuses if s in routing.PRECEDENCE]
+        status = routing.final(int(exitstatus), causes, self.interrupted)
+        folders = sorted(p for p in (self.run_dir / WORKERS_DIR).glob("*")
+                         if (p / "summary.json").is_file())
+        if folders:
+            try:
+                summary = merge.merge_workers(self.run_dir, folders, status)
+                self.summary_md = summary.to_markdown()
+            except UsageError as e:
+                # Two workers booted different builds: not one run's verdict.
+                status = ExitStatus.INFRASTRUCTURE
+                self.error = f"the workers' results do not merge: {e}"
+        session.exitstatus = status
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not (self.summary_md or self.error):
+            return
+        terminalreporter.write_sep("=", "spawn-template summary")
+        terminalreporter.write(self.summary_md or self.error + "\n")
+        terminalreporter.write_line(f"results: {self.run_dir} (each worker's console and "
+                                    f"kernel log: {WORKERS_DIR}/<worker>/)")
+        ktap_file = self.run_dir / KTAP_FILE
+        if terminalreporter.config.getoption("--ktap") and ktap_file.is_file():
+            terminalreporter.write_sep("=", "KTAP")
+            terminalreporter.write(ktap_file.read_text())
 
 
 @pytest.hookimpl(trylast=True)

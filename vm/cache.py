@@ -90,14 +90,15 @@ def check_programs_dir(folder: Path, key: str) -> Path:
 
 
 @contextmanager
-def locked(cache: Cache, progress: Progress) -> Iterator[None]:
-    """Hold the cache's lock; another run's git am or make would race ours.
-    Not reentrant: take it once, around all the work."""
-    cache.root.mkdir(parents=True, exist_ok=True)
-    with open(cache.lock, "w") as f:
+def locked(cache: Cache, progress: Progress, lock: Path | None = None) -> Iterator[None]:
+    """Hold the cache's lock (or another lock file in it); another run's git
+    am or make would race ours. Not reentrant: take it once, around all the work."""
+    path = lock or cache.lock
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            progress(f"cache: another run holds {cache.lock}; waiting for it")
+            progress(f"cache: another run holds {path}; waiting for it")
             fcntl.flock(f, fcntl.LOCK_EX)
         yield

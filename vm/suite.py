@@ -169,16 +169,19 @@ class Suite:
             config_key = build.wanted_key(kconfig.merged(kconfig.load_fragments(fragments)))
             tests = install.tests_key(src.repo, src.base, chosen)
             record = base.record_path(self.cache, base.key(src.base, config_key, tests, opts))
-            found = base.load(record)
-            if found is None:
-                start = time.monotonic()
-                found = base.run(record, chosen, opts, self.run_dir / "base",
-                                 self.run_dir / "base.log", self.progress)
-                self._timed("kselftest base", start)
-                self.summary.kselftest["base"] = f"run now: {found.run}"
-            else:
-                self.summary.kselftest["base"] = (f"from the cache ({record.name}), "
-                                                  f"made by {found.run}")
+            # Its own lock (the base's run takes the cache's): of several
+            # workers, one runs the base and the others find it cached.
+            with locked(self.cache, self.progress, record.with_suffix(".lock")):
+                found = base.load(record)
+                if found is None:
+                    start = time.monotonic()
+                    found = base.run(record, chosen, opts, self.run_dir / "base",
+                                     self.run_dir / "base.log", self.progress)
+                    self._timed("kselftest base", start)
+                    self.summary.kselftest["base"] = f"run now: {found.run}"
+                else:
+                    self.summary.kselftest["base"] = (f"from the cache ({record.name}), "
+                                                      f"made by {found.run}")
             self._base = found
         except HarnessError as e:
             # The series' own checks do not depend on it: only the selftests fail.

@@ -51,6 +51,8 @@ class Summary:
     failures: list[str] = field(default_factory=list)
     # The kernel's own selftests: targets, the config they added, the base's run.
     kselftest: dict[str, str] = field(default_factory=dict)
+    # Merged parts (shards, workers) carry their provenance, not a record.
+    merged_provenance: dict[str, object] | None = None
 
     def set_build(self, record: BuildRecord) -> None:
         """Everything said about the kernel comes from its build record."""
@@ -62,6 +64,8 @@ class Summary:
 
     def provenance(self) -> dict[str, object]:
         """What was booted, field by field (summary.json, KCIDB)."""
+        if self.merged_provenance is not None:
+            return self.merged_provenance
         r = self.record
         if r is None:
             return {}
@@ -133,13 +137,17 @@ class Summary:
         return "\n".join(lines) + "\n"
 
     def _provenance_lines(self) -> list[str]:
-        r = self.record
-        if r is None:
+        p = self.provenance()
+        if not p:
             return []
-        return [f"- series key: {r.series_key}"
-                + (f", patchset hash {r.patchset_hash[:16]}" if r.patchset_hash else ""),
-                f"- config: {', '.join(r.fragments) or '-'} (.config hash {r.config_hash or '-'})",
-                f"- kernel from: {self.how}"]
+        fragments = p.get("fragments") or []
+        assert isinstance(fragments, list)
+        return [f"- series key: {p['series_key']}"
+                + (f", patchset hash {str(p['patchset_hash'])[:16]}"
+                   if p.get("patchset_hash") else ""),
+                f"- config: {', '.join(fragments) or '-'} "
+                f"(.config hash {p.get('config_hash') or '-'})",
+                f"- kernel from: {p.get('how', self.how)}"]
 
     def write(self, run_dir: Path) -> None:
         (run_dir / "summary.md").write_text(self.to_markdown())
