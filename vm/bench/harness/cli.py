@@ -10,6 +10,9 @@
                                 # a normal run, then its export with --prebuilt and
                                 # in two shards merged, in a clean clone (vm/bench/harness/clone.py)
     python3 -m vm.bench collect # --collect-only in a clean clone, cache empty to warm
+    python3 -m vm.bench loop [--before REF] [--no-fresh]
+                                # the inner loop, the suite at REF against HEAD
+                                # (vm/bench/harness/loop.py)
 
 `build` uses a fresh XDG cache in a temporary folder under the repository's
 build/ (ignored by git), so the developer's cache and ccache are untouched.
@@ -20,8 +23,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -29,7 +30,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from vm.bench.harness import clone
+from vm.bench.harness import clone, loop
+from vm.bench.harness.edits import edit_one_c_hunk
 from vm.cache import Cache, contain_temporaries
 from vm.guest import checks, health
 from vm.guest.vng import Guest
@@ -52,20 +54,6 @@ def prepare(cache: Cache, chosen: series.Series, run_dir: Path,
     """source -> series -> config -> build, as a run does it."""
     return build_kernel(KernelRequest(None, chosen, DEFAULT_FRAGMENTS), cache,
                         run_dir / "build.log", log, mode=mode)
-
-
-def edit_one_c_hunk(src_dir: Path, dst_dir: Path) -> str:
-    """Copy the series and change one added line of C in one patch."""
-    shutil.copytree(src_dir, dst_dir)
-    for patch in sorted(dst_dir.glob("*.patch")):
-        text = patch.read_text()
-        # An added comment line in a .c file: changing it keeps the patch valid.
-        m = re.search(r"^\+\+\+ b/(\S+\.c)\n(?:(?!^diff ).*\n)*?^\+(\s*\*\s+\S.*)$", text, re.M)
-        if m:
-            line = m.group(2)
-            patch.write_text(text.replace("+" + line, "+" + line + " (bench)", 1))
-            return f"{patch.name}: {m.group(1)}"
-    raise SystemExit(f"no added C comment line to edit in {src_dir}")
 
 
 ONE_CONSTANT_EDIT = REPO_ROOT / "tests" / "harness" / "data" / "default-close-from-fd-4.patch"
@@ -234,7 +222,7 @@ def bench_gate(series_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python3 -m vm.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect"))
+    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect", "loop"))
     parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--modes", default="safe",
@@ -244,6 +232,10 @@ def main() -> None:
                         help="prebuilt: fragments of the build (default: lkdtm, the main job's)")
     parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
                         help="prebuilt: keep DIR's normal run and export, redo the clone's runs")
+    parser.add_argument("--before", default=loop.BEFORE, metavar="REF",
+                        help="loop: the suite to compare with (default: %(default)s)")
+    parser.add_argument("--no-fresh", action="store_true",
+                        help="loop: skip the fresh-machine run (empty cache, cold builds)")
     args = parser.parse_args()
     os.environ.setdefault("LC_ALL", "C")
     contain_temporaries(Cache.default())
@@ -255,5 +247,7 @@ def main() -> None:
         bench_build(args.series, [build.CacheMode(m) for m in args.modes.split(",")])
     elif args.what == "gate":
         bench_gate(args.series)
+    elif args.what == "loop":
+        loop.bench_loop(args.before, not args.no_fresh)
     else:
         bench_guest(args.rounds)
