@@ -63,6 +63,7 @@ class Suite:
     _targets: tuple[str, ...] | None = None
     _base: base.BaseResults | None = None
     _base_failure: HarnessError | None = None
+    _base_record: Path | None = None  # being made by another worker
     _tests: install.Install | None = None
     kselftest_outcomes: dict[str, outcome.ProgramOutcome] = field(default_factory=dict)
 
@@ -95,6 +96,10 @@ class Suite:
                 with locked(self.cache, self.progress):
                     self._built = self._prepare_kernel(fragments)
                     self._image = self._keep_image(self._built)
+                    if self.options.kselftest_base_record is not None:
+                        # The base's own run: its tests against its headers,
+                        # before another run's build can replace them.
+                        self._tests = self._install_tests(self._built)
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
@@ -169,35 +174,38 @@ class Suite:
             config_key = build.wanted_key(kconfig.merged(kconfig.load_fragments(fragments)))
             tests = install.tests_key(src.repo, src.base, chosen)
             record = base.record_path(self.cache, base.key(src.base, config_key, tests, opts))
-            # Its own lock (the base's run takes the cache's): of several
-            # workers, one runs the base and the others find it cached.
-            with locked(self.cache, self.progress, record.with_suffix(".lock")):
-                found = base.load(record)
-                if found is None:
-                    start = time.monotonic()
-                    found = base.run(record, chosen, opts, self.run_dir / "base",
-                                     self.run_dir / "base.log", self.progress)
-                    self._timed("kselftest base", start)
-                    self.summary.kselftest["base"] = f"run now: {found.run}"
-                else:
-                    self.summary.kselftest["base"] = (f"from the cache ({record.name}), "
-                                                      f"made by {found.run}")
-            self._base = found
+            if base.load(record) is None and base.being_made(record):
+                # Another worker runs the base now: build and boot meanwhile,
+                # take its results when the first selftest is judged.
+                self._base_record = record
+                self.summary.kselftest["base"] = "run by another worker"
+                return
+            self._base = self._base_results(record, chosen)
         except HarnessError as e:
             # The series' own checks do not depend on it: only the selftests fail.
             self._base_failure = e
 
+    def _base_results(self, record: Path, chosen: tuple[str, ...]) -> base.BaseResults:
+        """From the cache, or run now. Under a lock of their own (the base's
+        run takes the cache's): of several workers, one runs the base."""
+        with locked(self.cache, self.progress, base.lock_path(record)):
+            found = base.load(record)
+            if found is None:
+                start = time.monotonic()
+                found = base.run(record, chosen, self.options, self.run_dir / "base",
+                                 self.run_dir / "base.log", self.progress)
+                self._timed("kselftest base", start)
+                self.summary.kselftest["base"] = f"run now: {found.run}"
+            elif self._base_record is None:
+                self.summary.kselftest["base"] = (f"from the cache ({record.name}), "
+                                                  f"made by {found.run}")
+        return found
+
     def run_kselftest(self, target: str, program: str) -> outcome.ProgramOutcome:
         """One selftest program on this run's kernel, the kselftest way."""
-        built = self.kernel()
+        self.kernel()
         if self.options.kselftest_base_record is not None:
-            if self._tests is None:
-                # The base's own run: the tests built against its headers.
-                src = built.tree
-                key = install.tests_key(src.path, src.commit, self.kselftest_targets())
-                with locked(self.cache, self.progress):
-                    self._tests = install.install(src.path, key, self.kselftest_targets(),
-                                                  built.headers, self.cache, self.progress)
+            assert self._tests is not None  # installed with the build
             tests = self._tests.path
         else:
             tests = self.kselftest_base_results().install
@@ -214,9 +222,21 @@ class Suite:
         self.kselftest_outcomes[f"{target}:{program}"] = found
         return found
 
+    def _install_tests(self, built: build.Built) -> install.Install:
+        src = built.tree
+        key = install.tests_key(src.path, src.commit, self.kselftest_targets())
+        return install.install(src.path, key, self.kselftest_targets(), built.headers,
+                               self.cache, self.progress)
+
     def kselftest_base_results(self) -> base.BaseResults:
         if self._base_failure is not None:
             raise self._base_failure
+        if self._base is None and self._base_record is not None:
+            try:
+                self._base = self._base_results(self._base_record, self.kselftest_targets())
+            except HarnessError as e:
+                self._base_failure = e
+                raise
         if self._base is None:
             raise HarnessError("no base kernel results for the selftests (--no-build, "
                                "--prebuilt and --series none have none)")
