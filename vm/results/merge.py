@@ -85,6 +85,8 @@ def merge_summary(summaries: list[dict[str, Any]],
                       proc_version=first["proc_version"], series=first["series"],
                       accel=first["accel"])
     summary.merged_provenance = first["provenance"] or None
+    if parts == "workers":
+        summary.workers = len(summaries)
     summary.counts = defaultdict(Counter)
     for s in summaries:
         summary.kselftest.update(s.get("kselftest", {}))

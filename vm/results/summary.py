@@ -53,6 +53,7 @@ class Summary:
     kselftest: dict[str, str] = field(default_factory=dict)
     # Merged parts (shards, workers) carry their provenance, not a record.
     merged_provenance: dict[str, object] | None = None
+    workers: int = 0  # xdist workers, each with its own guest; 0: none
 
     def set_build(self, record: BuildRecord) -> None:
         """Everything said about the kernel comes from its build record."""
@@ -120,8 +121,10 @@ class Summary:
             *self._provenance_lines(),
             f"- accelerator: {self.accel}",
             *(f"- kselftest {k}: {v}" for k, v in self.kselftest.items()),
-            "- wall time: " + (", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())
-                               or "-"),
+            *([f"- workers: {self.workers}, one guest each (results/<run>/workers/)"]
+              if self.workers else []),
+            ("- wall time" + (" (summed over the workers)" if self.workers else "") + ": "
+             + (", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()) or "-")),
             "",
             "| area | passed | failed | skipped |",
             "|---|---:|---:|---:|",
