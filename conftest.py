@@ -63,6 +63,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--prebuilt", type=Path, default=None, metavar="PATH",
                     help="boot and check an exported build (python3 -m vm.export): "
                     "no kernel source, compiler or cache needed")
+    group.addoption("--kernel-build", type=Path, default=None, metavar="DIR",
+                    help="boot and check the kernel the developer built in DIR (make's output "
+                    "folder: the tree, or O=) as it is: nothing is built there or written there")
     group.addoption("--shard", default=None, metavar="I/N",
                     help="run the I-th of N deterministic parts of the selected tests")
     group.addoption("--shard-durations", type=Path, default=None, metavar="JUNIT",
@@ -97,6 +100,7 @@ def options_from(config: pytest.Config) -> Options:
         kconfigs=fragments_with(config.getoption("--kconfig")),
         no_build=config.getoption("--no-build"),
         prebuilt=config.getoption("--prebuilt"),
+        kernel_build=config.getoption("--kernel-build"),
         accel=config.getoption("--accel"),
         guest_memory=config.getoption("--guest-memory"),
         guest_cpus=config.getoption("--guest-cpus"),

@@ -12,6 +12,9 @@
       listing/<key>/              check programs built only to be listed (vm/guest/listing.py)
       listing/harness-<key>/      kselftest_harness.h and kselftest.h out of Debian's tarball
       bin/kcc-<digest>            the compiler wrapper (vm/kernel/kcc)
+      kernel-build/<key>/         a developer's build (--kernel-build): its UAPI headers
+                                  (usr/include, vm/kernel/headers.py) and the check
+                                  programs compiled against them (guest-checks/<key>/)
       tmp/                        $TMPDIR of every run but --prebuilt's (contain_temporaries())
 
 Every path in the cache is named here; docs/caches.md says what each key is.
@@ -45,6 +48,10 @@ class Cache:
     def source_repo(self, key: str) -> Path:
         """A kernel source repository: "deb-...", "tree-..." or "copy-..."."""
         return self.root / "src" / key
+
+    def kernel_build(self, key: str) -> Path:
+        """The UAPI headers of a developer's build, by what they are made from."""
+        return self.root / "kernel-build" / key
 
     @property
     def ccache(self) -> Path:

@@ -30,6 +30,8 @@ class Options:
     kconfigs: tuple[str, ...] = DEFAULT_FRAGMENTS
     no_build: bool = False
     prebuilt: Path | None = None  # an exported build (vm/guest/prebuilt.py), folder or tarball
+    # A developer's build folder, booted as it is (vm/kernel/devbuild.py).
+    kernel_build: Path | None = None
     accel: str = "auto"
     guest_memory: str = "1G"
     guest_cpus: int = 2

@@ -10,6 +10,8 @@ BUILD_TOOLS = {
     "bc": "bc", "rsync": "rsync", "tar": "tar", "xz": "xz-utils",
     "lz4": "lz4",  # the base config compresses the kernel with LZ4
 }
+# make headers_install of a developer's tree (vm/kernel/headers.py).
+HEADERS_TOOLS = {"make": "make", "gcc": "gcc", "rsync": "rsync"}
 GUEST_TOOLS = {"vng": "virtme-ng (pip)", "qemu-system-x86_64": "qemu-system-x86",
                "udevadm": "udev"}
 

@@ -17,7 +17,7 @@ from vm.errors import HarnessError
 from vm.guest import accel, checks, listing, prebuilt
 from vm.guest.runner import CheckFailed, Judge, Outcome, Verdict, run_check, run_command
 from vm.guest.vng import Guest, GuestSpec
-from vm.kernel import build, identity, kconfig, series, source
+from vm.kernel import build, devbuild, identity, kconfig, series, source
 from vm.kernel.request import KernelRequest, build_kernel, last_build
 from vm.kselftest import base, install, outcome, targets
 from vm.kselftest import listing as kselftest_listing
@@ -66,6 +66,8 @@ class Suite:
     _base_record: Path | None = None  # being made by another worker
     _tests: install.Install | None = None
     kselftest_outcomes: dict[str, outcome.ProgramOutcome] = field(default_factory=dict)
+    # --kernel-build: the developer's build as found (vm/kernel/devbuild.py).
+    _kernel_build: devbuild.KernelBuild | None = None
 
     def note(self, error: BaseException) -> None:
         """Remember what an error says about the run, for its exit status."""
@@ -84,6 +86,13 @@ class Suite:
         if self._built is None and self.options.prebuilt is not None:
             try:
                 self._load_prebuilt(self.options.prebuilt)
+            except HarnessError as e:
+                self._failure = e
+                self.note(e)
+                raise
+        if self._built is None and self.options.kernel_build is not None:
+            try:
+                self._load_kernel_build(self.options.kernel_build)
             except HarnessError as e:
                 self._failure = e
                 self.note(e)
@@ -142,6 +151,9 @@ class Suite:
     def kselftest_programs(self) -> dict[str, tuple[str, ...]]:
         """Collection: each target's programs, from the base's tests; no kernel is built."""
         chosen = self.kselftest_targets()
+        if self.options.kernel_build is not None:
+            self.summary.kselftest["targets"] = devbuild.NO_KSELFTEST
+            return {}
         if not chosen or self.options.prebuilt is not None or self.options.no_build:
             return {}
         src = self.kernel_source()
@@ -266,8 +278,10 @@ class Suite:
             self.kernel()
             self._listing = self._checks
         if self._listing is None:
+            tree = self.options.kernel_tree or (devbuild.source_tree(self.options.kernel_build)
+                                                if self.options.kernel_build else None)
             try:
-                harness = listing.harness_dir(self.options.kernel_tree, self.cache, self.progress)
+                harness = listing.harness_dir(tree, self.cache, self.progress)
                 self._listing = listing.compile_for_listing(harness, self.cache, self.progress)
             except HarnessError as e:
                 # Not the revision's fault: the suite's checks or the host's tools.
@@ -285,6 +299,20 @@ class Suite:
         shutil.copyfile(self._built.configured.config_path, self.run_dir / "kernel.config")
         self.progress(f"build: --prebuilt, build {self._built.identity} "
                       f"({self._built.record.series}) from {path}")
+        self._timed("build", start)
+
+    def _load_kernel_build(self, folder: Path) -> None:
+        """The developer's build, as it is: nothing built, applied or configured."""
+        start = time.monotonic()
+        with locked(self.cache, self.progress):
+            found = devbuild.load(folder, self.options.kconfigs, self.cache,
+                                  self.run_dir / TEMPORARIES, self.progress)
+        self._kernel_build, self._built, self._image = found, found.built, found.image
+        self.summary.how = devbuild.HOW
+        self.summary.set_build(found.built.record)
+        self.summary.kernel_build = found.report()
+        self.summary.kselftest.setdefault("targets", devbuild.NO_KSELFTEST)
+        shutil.copyfile(found.config, self.run_dir / "kernel.config")
         self._timed("build", start)
 
     def check_programs(self) -> checks.CheckPrograms:
@@ -317,7 +345,10 @@ class Suite:
                          memory=self.options.guest_memory, cpus=self.options.guest_cpus,
                          shared_dir=shared, console_log=self.run_dir / "console.log")
         try:
-            identity.verify_image(image, built.identity)
+            if self._kernel_build is not None:
+                self._kernel_build.verify_image(image)
+            else:
+                identity.verify_image(image, built.identity)
         except identity.StaleKernelError as e:
             self._boot_failure = e
             raise
@@ -331,6 +362,8 @@ class Suite:
             seconds = self._guest.boot()
         except HarnessError as e:
             # A kernel that does not boot fails every guest test the same way.
+            if self._kernel_build is not None:
+                e = self._kernel_build.explain_boot_failure(e)
             self._boot_failure = e
             raise
         self._timed("boot", start)
@@ -343,12 +376,15 @@ class Suite:
         assert self._guest is not None
         result = self._guest.run("cat /proc/version")
         try:
-            identity.verify_booted(result.output, built.identity, built.bzimage)
+            if self._kernel_build is not None:
+                self.summary.booted = self._kernel_build.verify_booted(result.output)
+            else:
+                identity.verify_booted(result.output, built.identity, built.bzimage)
+                self.summary.booted = identity.from_proc_version(result.output)
         except HarnessError as e:
             self._guest.kill()
             self._boot_failure = e
             raise
-        self.summary.booted = identity.from_proc_version(result.output)
         self.summary.proc_version = result.output.strip()
 
     def adopt(self, built: build.Built) -> None:
@@ -373,6 +409,11 @@ class Suite:
         return outcome
 
     def run_check(self, binary: Path, name: str) -> Outcome:
+        if self._kernel_build is not None:
+            # A developer's .config may lack what a check needs: a skip, not a failure.
+            why = self._kernel_build.skip_reason(f"{binary.stem}.c", name)
+            if why is not None:
+                return Outcome(Verdict.SKIPPED, why)
         outcome = run_check(self.guest(), binary, name, self.options.check_timeout)
         self._keep_output(f"{binary.stem}.{name}", outcome)
         self._after(outcome)

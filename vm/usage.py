@@ -10,7 +10,7 @@ from pathlib import Path
 from vm.cache import Cache
 from vm.errors import HarnessError, UsageError
 from vm.guest import prebuilt
-from vm.kernel import kconfig, request, series, source
+from vm.kernel import devbuild, kconfig, request, series, source
 from vm.kernel.build import wanted_key
 from vm.kernel.identity import BuildRecord
 from vm.options import Options
@@ -97,8 +97,26 @@ def check_prebuilt(options: Options) -> None:
         raise UsageError(f"--prebuilt: {why}")
 
 
+def check_kernel_build(options: Options) -> None:
+    path = options.kernel_build
+    assert path is not None
+    others = {"--kernel-tree": options.kernel_tree is not None,
+              "--series": options.series is not None, "--no-build": options.no_build,
+              "--prebuilt": options.prebuilt is not None}
+    other = next((name for name, given in others.items() if given), None)
+    if other is not None:
+        raise UsageError(f"--kernel-build {path}: boots the developer's build as it is; "
+                         f"{other} does not go with it")
+    why = devbuild.problem(path)
+    if why is not None:
+        raise UsageError(f"--kernel-build {path}: {why}")
+
+
 def check(options: Options, cache: Cache) -> None:
     """Every option that names an input, in the order they are given."""
+    if options.kernel_build is not None:
+        # First: an option that does not go with it is named with it.
+        check_kernel_build(options)
     check_kernel_tree(options.kernel_tree)
     check_series(options.series_spec)
     check_fragments(options.kconfigs)

@@ -8,6 +8,11 @@ from the bzImage before booting (from the compressed payload, which is what
 boots, not only from the setup code next to it) and from the guest after
 booting; any mismatch is an infrastructure error naming both identities,
 never a test verdict.
+
+A kernel the developer built (--kernel-build) carries no identity of the
+suite's; its whole version string (release, builder, UTS_VERSION with the
+build's number and time) is checked the same way, in the bzImage before
+booting and in /proc/version after.
 """
 
 import bz2
@@ -23,6 +28,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from vm.errors import GuestError, HarnessError
+from vm.paths import digest
 
 RECORD = ".suite-build.json"
 PREFIX = "st-"
@@ -67,6 +73,9 @@ class BuildRecord:
     fragments: tuple[str, ...] = ()  # config fragments, in merge order
     wanted_key: str = ""  # digest of the merged fragments' entries: what was asked
     config_hash: str = ""  # digest of the final .config
+    # A build the suite did not make (--kernel-build): its whole version
+    # string (KernelVersion), which stands for the identity it lacks.
+    version_string: str = ""
 
     def write(self, build_dir: Path) -> None:
         (build_dir / RECORD).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -192,6 +201,91 @@ def verify_image(path: Path, expected: str) -> None:
         f"the image carries {found.setup or '(none)'} in its setup header and "
         f"{', '.join(found.kernel) or '(no banner)'} in its compressed kernel. "
         "A stale or replaced bzImage; refusing to boot it (rebuild, or delete the build folder)")
+
+
+# A kernel the suite did not build (--kernel-build) has no identity of the
+# suite's: its whole version string stands for it. The setup header has
+# "RELEASE (USER@HOST) UTS_VERSION", the banner and /proc/version
+# "Linux version RELEASE (USER@HOST) (COMPILER) UTS_VERSION"; the compiler's
+# own text has parentheses, UTS_VERSION ("#1 SMP ... 2026") starts with "#".
+_SETUP_STRING = re.compile(r"^(\S+) \(([^()]*)\) (#.*)$")
+_BANNER_STRING = re.compile(r"^Linux version (\S+) \(([^()]*)\) \((.*)\) (#.*)$")
+_BANNER_LINE = re.compile(rb"Linux version [^\n\0]+")
+VERSION_PREFIX = "dev-"
+
+
+@dataclass(frozen=True)
+class KernelVersion:
+    """What a kernel says it is: release, who built it where, UTS_VERSION
+    (build number and time); the compiler only where the banner has it."""
+
+    release: str
+    builder: str  # user@host
+    uts_version: str
+    compiler: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.release} ({self.builder}) {self.uts_version}"
+
+    @property
+    def banner(self) -> str:
+        """As /proc/version says it (without the compiler if unknown)."""
+        compiler = f" ({self.compiler})" if self.compiler else ""
+        return f"Linux version {self.release} ({self.builder}){compiler} {self.uts_version}"
+
+    @property
+    def identity(self) -> str:
+        """A short name for summaries and KCIDB ids, from what the setup
+        header and /proc/version both carry."""
+        return VERSION_PREFIX + digest(self.release, self.builder, self.uts_version)[:12]
+
+    def same_build(self, other: "KernelVersion") -> bool:
+        return (self.release, self.builder, self.uts_version) == (
+            other.release, other.builder, other.uts_version) and (
+            not self.compiler or not other.compiler or self.compiler == other.compiler)
+
+
+def parse_version(text: str) -> KernelVersion | None:
+    """A setup header's version string, a banner or /proc/version."""
+    line = text.strip()
+    if m := _BANNER_STRING.match(line):
+        return KernelVersion(m.group(1), m.group(2), m.group(4), m.group(3))
+    if m := _SETUP_STRING.match(line):
+        return KernelVersion(m.group(1), m.group(2), m.group(3))
+    return None
+
+
+def image_version(path: Path) -> KernelVersion:
+    """The version a bzImage says it boots: its setup header's, which one
+    banner of its compressed kernel must carry too (or they are two builds).
+    The kernel keeps a second, earlier banner (init/version.c's, made
+    before the build's number and time were known): only one must match."""
+    setup, payload = _payload(path.read_bytes(), path)
+    kernel = _decompress(payload, path)
+    banners = sorted({b.decode(errors="replace") for b in _BANNER_LINE.findall(kernel)})
+    found = parse_version(setup)
+    parsed = [p for p in map(parse_version, banners) if p is not None and p.compiler]
+    same = [p for p in parsed if found is not None and p.same_build(found)]
+    if not same:
+        raise StaleKernelError(
+            f"{path} is not one build: its setup header says {setup!r}, its compressed kernel "
+            f"{', '.join(repr(b) for b in banners) or '(no banner)'}. A damaged or half-replaced "
+            "bzImage; refusing to boot it (rebuild it)")
+    # The banner's, with the compiler the setup header does not name.
+    return same[0]
+
+
+def verify_booted_version(proc_version: str, expected: KernelVersion, bzimage: Path) -> None:
+    """Refuse to run checks on a guest whose kernel is not the one in
+    @bzimage: release, builder and UTS_VERSION (its build number and time)."""
+    if "Linux version" not in proc_version:
+        raise GuestError(f"cannot read the booted kernel's version: /proc/version gave "
+                         f"{proc_version.strip()!r}")
+    booted = parse_version(proc_version)
+    if booted is None or not booted.same_build(expected):
+        raise StaleKernelError(
+            f"the guest booted {proc_version.strip()!r}, not the build in {bzimage}, "
+            f"which says {expected.banner!r}. Refusing to run checks on it")
 
 
 def verify_booted(proc_version: str, expected: str, bzimage: Path) -> None:

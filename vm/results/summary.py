@@ -9,6 +9,9 @@ from pathlib import Path
 from vm.kernel.identity import BuildRecord
 from vm.results.status import ExitStatus
 
+# A list of more items than this goes on one line of summary.md.
+LONG_LIST = 8
+
 
 def new_run_dir(results_root: Path, prefix: str = "") -> Path:
     """results/<prefix><run-id>/, the run id being the start time (unique per second)."""
@@ -54,6 +57,9 @@ class Summary:
     # Merged parts (shards, workers) carry their provenance, not a record.
     merged_provenance: dict[str, object] | None = None
     workers: int = 0  # xdist workers, each with its own guest; 0: none
+    # --kernel-build: the developer's build and what its .config lacks
+    # (vm/kernel/devbuild.py KernelBuild.report()).
+    kernel_build: dict[str, object] = field(default_factory=dict)
 
     def set_build(self, record: BuildRecord) -> None:
         """Everything said about the kernel comes from its build record."""
@@ -78,6 +84,8 @@ class Summary:
             "patchset_hash": r.patchset_hash, "fragments": list(r.fragments),
             "config_hash": r.config_hash, "build_identity": r.identity,
             "build_inputs": r.inputs, "booted_identity": self.booted, "accelerator": self.accel,
+            # A build the suite did not make: what stands for its identity.
+            **({"version_string": r.version_string} if r.version_string else {}),
         }
 
     def add(self, area: str, outcome: str, nodeid: str) -> None:
@@ -108,6 +116,7 @@ class Summary:
             "totals": dict(self.totals()),
             "failures": self.failures,
             "kselftest": self.kselftest,
+            **({"kernel_build": self.kernel_build} if self.kernel_build else {}),
         }
 
     def to_markdown(self) -> str:
@@ -125,6 +134,7 @@ class Summary:
               if self.workers else []),
             ("- wall time" + (" (summed over the workers)" if self.workers else "") + ": "
              + (", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items()) or "-")),
+            *self._kernel_build_lines(),
             "",
             "| area | passed | failed | skipped |",
             "|---|---:|---:|---:|",
@@ -138,6 +148,19 @@ class Summary:
             lines += ["", f"Exit status {self.exit_status} ({status_name(self.exit_status)})"
                       + (f": {self.exit_reason}" if self.exit_reason else "")]
         return "\n".join(lines) + "\n"
+
+    def _kernel_build_lines(self) -> list[str]:
+        """The developer's build: each field, a list as sub-items (or "none")."""
+        lines = ["- kernel build (--kernel-build):"] if self.kernel_build else []
+        for key, value in self.kernel_build.items():
+            if isinstance(value, list) and len(value) > LONG_LIST:
+                lines.append(f"  - {key}: {len(value)}: {', '.join(map(str, value))}")
+            elif isinstance(value, list):
+                lines.append(f"  - {key}: {len(value) or 'none'}")
+                lines += [f"    - {v}" for v in value]
+            else:
+                lines.append(f"  - {key}: {value}")
+        return lines
 
     def _provenance_lines(self) -> list[str]:
         p = self.provenance()
