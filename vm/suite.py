@@ -409,12 +409,13 @@ class Suite:
         return outcome
 
     def run_check(self, binary: Path, name: str) -> Outcome:
+        guest = self.guest()
         if self._kernel_build is not None:
             # A developer's .config may lack what a check needs: a skip, not a failure.
             why = self._kernel_build.skip_reason(f"{binary.stem}.c", name)
             if why is not None:
                 return Outcome(Verdict.SKIPPED, why)
-        outcome = run_check(self.guest(), binary, name, self.options.check_timeout)
+        outcome = run_check(guest, binary, name, self.options.check_timeout)
         self._keep_output(f"{binary.stem}.{name}", outcome)
         self._after(outcome)
         return outcome

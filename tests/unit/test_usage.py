@@ -1,6 +1,7 @@
-"""A bad --series, --kconfig or --kernel-tree is one usage error (pytest's
-status 4) before collection, naming the option and its value; so is a
---series or --kconfig that contradicts the build --no-build would boot."""
+"""A bad --series, --kconfig, --kernel-tree or --kernel-build is one usage
+error (pytest's status 4) before collection, naming the option and its
+value; so is a --series or --kconfig that contradicts the build --no-build
+would boot, or an option that chooses the kernel given with --kernel-build."""
 
 import dataclasses
 from pathlib import Path
@@ -18,6 +19,7 @@ from vm.options import Options, fragments_with
 from vm.paths import PATCHES_DIR
 from vm.results.status import ExitStatus
 
+from .kernel.test_devbuild import built_in, kernel_tree
 from .kernel.test_identity import GOOD, fake_bzimage
 from .pytest_run import run_folder, run_pytest
 
@@ -147,3 +149,38 @@ def test_good_options_pass_and_the_run_goes_on(tmp_path: Path) -> None:
                       "--kconfig", "debug")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert (run_folder(tmp_path) / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("given, named", [
+    (Options(kernel_tree=Path("/some/tree")), "--kernel-tree"),
+    (Options(series="none"), "--series"),
+    (Options(no_build=True), "--no-build"),
+    (Options(prebuilt=Path("/some/export")), "--prebuilt"),
+])
+def test_kernel_build_with_an_option_that_chooses_the_kernel_names_both(
+        tmp_path: Path, given: Options, named: str) -> None:
+    folder = built_in(kernel_tree(tmp_path))
+    with pytest.raises(UsageError) as e:
+        usage.check(dataclasses.replace(given, kernel_build=folder), Cache(tmp_path / "cache"))
+    assert str(e.value) == (f"--kernel-build {folder}: boots the developer's build as it is; "
+                            f"{named} does not go with it")
+
+
+def test_kernel_build_names_what_its_folder_lacks(tmp_path: Path) -> None:
+    cache = Cache(tmp_path / "cache")
+    tree = kernel_tree(tmp_path)
+    for lacks in ("no such directory", "no .config", "no arch/x86/boot/bzImage"):
+        with pytest.raises(UsageError, match=f"^--kernel-build .*: {lacks}"):
+            usage.check(Options(kernel_build=tree / "nope" if "directory" in lacks else tree),
+                        cache)
+        if lacks == "no .config":
+            (tree / ".config").write_text("CONFIG_PRINTK=y\n")
+    usage.check(Options(kernel_build=built_in(tree), kconfigs=fragments_with(["lkdtm"])), cache)
+
+
+def test_kernel_build_usage_error_through_pytest_is_one_line(tmp_path: Path) -> None:
+    tree = kernel_tree(tmp_path)
+    proc = run_pytest(tmp_path, "tests/guest", f"--kernel-build={tree}")
+    assert proc.returncode == ExitStatus.USAGE, proc.stdout + proc.stderr
+    assert one_error_line(proc.stderr).endswith(
+        f"--kernel-build {tree}: no .config in it (not a kernel build folder)")

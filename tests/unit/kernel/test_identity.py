@@ -24,13 +24,19 @@ def fake_bzimage(path: Path, setup_id: str, kernel_id: str,
                  compress: str = "gzip") -> Path:
     """A bzImage reduced to what the reader uses: the boot protocol's
     header fields, the setup version string and a compressed payload."""
-    kernel = (b"\0" * 64 + PROC_VERSION.format(kernel_id).encode() + b"\0" * 64)
+    return bzimage_with(path, f"6.12.117 (suite@suite) #{setup_id} SMP PREEMPT_DYNAMIC 2000-01-01",
+                        [PROC_VERSION.format(kernel_id)], compress)
+
+
+def bzimage_with(path: Path, setup: str, banners: list[str], compress: str = "gzip") -> Path:
+    """fake_bzimage() with any setup version string and kernel banners."""
+    kernel = b"\0" * 64 + b"\0".join(b.encode() for b in banners) + b"\0" * 64
     payload = gzip.compress(kernel) if compress == "gzip" else lzma.compress(kernel)
     setup_sects = 1
     image = bytearray((setup_sects + 1) * 512)
     image[0x1F1] = setup_sects
     image[0x202:0x206] = b"HdrS"
-    version = f"6.12.117 (suite@suite) #{setup_id} SMP PREEMPT_DYNAMIC 2000-01-01\0".encode()
+    version = f"{setup}\0".encode()
     image[0x300:0x300 + len(version)] = version
     struct.pack_into("<H", image, 0x20E, 0x300 - 0x200)
     struct.pack_into("<II", image, 0x248, 0, len(payload))
@@ -121,3 +127,58 @@ def test_unknown_compression_is_a_harness_error_not_a_stale_kernel(tmp_path: Pat
 def test_unreadable_proc_version_is_a_guest_error() -> None:
     with pytest.raises(GuestError):
         identity.verify_booted("sh: cat: not found\n", GOOD, Path("bzImage"))
+
+
+# --kernel-build: a developer's kernel, its whole version string checked.
+DEV_SETUP = "6.12.118+ (dev@box) #{} SMP PREEMPT_DYNAMIC Mon Dec  7 14:37:34 UTC 2026"
+COMPILER = "gcc (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40"
+DEV_BANNER = "Linux version 6.12.118+ (dev@box) (" + COMPILER + ") #{} SMP PREEMPT_DYNAMIC " \
+    "Mon Dec  7 14:37:34 UTC 2026\n"
+# init/version.c's banner, made before the build's number and time are known.
+EARLY_BANNER = "Linux version 6.12.118+ (dev@box) (" + COMPILER + ") # SMP PREEMPT_DYNAMIC \n"
+
+
+def dev_bzimage(path: Path, setup_build: int, kernel_build: int) -> Path:
+    return bzimage_with(path, DEV_SETUP.format(setup_build),
+                        [EARLY_BANNER, DEV_BANNER.format(kernel_build)])
+
+
+def test_version_strings_read_with_the_compilers_parentheses() -> None:
+    setup = identity.parse_version(DEV_SETUP.format(3))
+    banner = identity.parse_version(DEV_BANNER.format(3))
+    assert banner == identity.KernelVersion(
+        "6.12.118+", "dev@box", "#3 SMP PREEMPT_DYNAMIC Mon Dec  7 14:37:34 UTC 2026", COMPILER)
+    assert setup is not None and setup.compiler == "" and setup.same_build(banner)
+    assert banner.banner == DEV_BANNER.format(3).strip()
+    assert banner.identity == setup.identity and banner.identity.startswith("dev-")
+    assert identity.parse_version("sh: cat: not found") is None
+
+
+def test_a_developers_image_says_its_version_once(tmp_path: Path) -> None:
+    image = dev_bzimage(tmp_path / "bzImage", 3, 3)
+    found = identity.image_version(image)
+    assert found.uts_version.startswith("#3 ") and found.compiler == COMPILER
+
+
+def test_a_developers_image_of_two_builds_is_refused(tmp_path: Path) -> None:
+    image = dev_bzimage(tmp_path / "bzImage", 3, 2)
+    with pytest.raises(identity.StaleKernelError, match="not one build") as e:
+        identity.image_version(image)
+    assert "#3 SMP" in str(e.value) and "#2 SMP" in str(e.value)
+
+
+def test_a_developers_build_booted_matches_release_builder_and_uts_version() -> None:
+    expected = identity.parse_version(DEV_BANNER.format(3))
+    assert expected is not None
+    identity.verify_booted_version(DEV_BANNER.format(3), expected, Path("bzImage"))
+    # Another build of the same tree: only the build number (or the time) differs.
+    with pytest.raises(identity.StaleKernelError) as e:
+        identity.verify_booted_version(DEV_BANNER.format(4), expected, Path("bzImage"))
+    assert "#4 SMP" in str(e.value) and "#3 SMP" in str(e.value)
+    for other in (DEV_BANNER.format(3).replace("dev@box", "dev@other"),
+                  DEV_BANNER.format(3).replace("14:37:34", "14:37:35"),
+                  DEV_BANNER.format(3).replace("6.12.118+", "6.12.118")):
+        with pytest.raises(identity.StaleKernelError):
+            identity.verify_booted_version(other, expected, Path("bzImage"))
+    with pytest.raises(GuestError):
+        identity.verify_booted_version("sh: cat: not found\n", expected, Path("bzImage"))
