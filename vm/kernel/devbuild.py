@@ -118,7 +118,7 @@ class KernelBuild:
             "missing for boot": [str(g) for g in self.boot_gaps],
             "differ, no check needs them": [f"{g.wanted} (has {g.have})" for g in self.gaps
                                             if not g.need.checks and not g.need.boot],
-            "reasons from": self.explained_by,
+            **({"reasons from": self.explained_by} if self.gaps else {}),
         }
 
 

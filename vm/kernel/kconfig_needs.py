@@ -13,9 +13,10 @@ not fail them. So each fragment says, next to its entries, who needs them:
     # checks: none                     only the suite's own build wants them
                                        (smaller, faster, its reports): none
 
-A `# checks:` line covers the entries below it, up to the next one; several
-words on a line add up. Every entry of a fragment is under one
-(tests/unit/kernel/test_kconfig_needs.py holds kconfigs/ to that).
+A `# checks:` line covers the entries below it, up to the next one; the
+words of a line, and of lines in a row, add up. Every entry of a fragment
+is under one (tests/unit/kernel/test_kconfig_needs.py holds kconfigs/ to
+that, and to programs and fixtures that exist).
 """
 
 import fnmatch
@@ -74,10 +75,13 @@ def parse_needs(text: str, origin: str = "<text>") -> dict[str, Need]:
     `# checks:` line is an error: nobody would know who needs it."""
     found: dict[str, Need] = {}
     current: Need | None = None
+    in_a_row = False  # the last line that was not a comment was a `# checks:` line
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if m := _LINE.match(line):
-            current = _need(m.group(1).split(), f"{origin}:{lineno}")
+            need = _need(m.group(1).split(), f"{origin}:{lineno}")
+            current = current | need if in_a_row and current is not None else need
+            in_a_row = True
             continue
         entries = parse(line, f"{origin}:{lineno}")
         if not entries:
@@ -85,6 +89,7 @@ def parse_needs(text: str, origin: str = "<text>") -> dict[str, Need]:
         if current is None:
             raise ConfigError(f"{origin}:{lineno}: {entries[0]} is under no `# checks:` line "
                               "(vm/kernel/kconfig_needs.py: who needs it?)")
+        in_a_row = False
         found[entries[0].name] = found.get(entries[0].name, Need()) | current
     return found
 

@@ -168,11 +168,12 @@ class Summary:
             return []
         fragments = p.get("fragments") or []
         assert isinstance(fragments, list)
-        return [f"- series key: {p['series_key']}"
-                + (f", patchset hash {str(p['patchset_hash'])[:16]}"
-                   if p.get("patchset_hash") else ""),
-                f"- config: {', '.join(fragments) or '-'} "
-                f"(.config hash {p.get('config_hash') or '-'})",
+        # A developer's build (--kernel-build) has neither a series key nor fragments.
+        config = ", ".join(fragments) or ("its own" if p.get("version_string") else "-")
+        return [*([f"- series key: {p['series_key']}"
+                   + (f", patchset hash {str(p['patchset_hash'])[:16]}"
+                      if p.get("patchset_hash") else "")] if p.get("series_key") else []),
+                f"- config: {config} (.config hash {p.get('config_hash') or '-'})",
                 f"- kernel from: {p.get('how', self.how)}"]
 
     def write(self, run_dir: Path) -> None:

@@ -77,3 +77,24 @@ def test_every_entry_of_kconfigs_says_who_needs_it(fragment: str) -> None:
                 fixture = glob.split(".", 1)[0]
                 assert any(re.fullmatch(fixture.replace("*", r"\w*"), f)
                            for f in _fixtures(source)), f"{fragment}: {name}: {word}: no fixture"
+
+
+def test_checks_lines_in_a_row_add_up() -> None:
+    found = parse_needs("# checks: audit.c\n# A comment between.\n# checks: boot\nCONFIG_A=y\n"
+                        "# checks: lsm.c\nCONFIG_B=y\n")
+    assert found == {"CONFIG_A": Need(boot=True, checks=("audit.c",)),
+                     "CONFIG_B": Need(checks=("lsm.c",))}
+
+
+def test_what_proves_no_child_was_made_is_needed_by_the_checks_that_prove_it() -> None:
+    # st_child_evidence() reads /proc/<pid>/task/<tid>/children: the checks
+    # that call it, themselves or through a helper, need CONFIG_PROC_CHILDREN.
+    need = needs(kconfig.load_fragments(["spawn-template"]))["CONFIG_PROC_CHILDREN"]
+    assert need.needed_by("exec_regress.c", "exec_nproc.spawn.over_limit_then_below")
+    assert not need.needed_by("exec_regress.c", "exec_open.execve.regular_file_runs")
+    assert need.needed_by("abi_spawn.c", "bad_action.close_bad_fd.refused")
+    assert need.needed_by("abi_spawn.c", "global.unknown_flags")
+    assert not need.needed_by("abi_spawn.c", "global.argv_empty")
+    assert need.needed_by("identity.c", "key.execfd_link.owner")
+    assert not need.needed_by("identity.c", "key.execfd_link.chattr_append")
+    assert not need.needed_by("smoke.c", "global.create_and_spawn_true")
