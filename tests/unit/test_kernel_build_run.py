@@ -14,6 +14,7 @@ from vm.guest.vng import CommandResult, Guest, GuestSpec
 from vm.kernel import devbuild
 from vm.kernel.identity import StaleKernelError
 from vm.options import Options
+from vm.results.merge import merge_summary
 from vm.results.summary import new_run_dir
 from vm.suite import Suite
 
@@ -81,3 +82,15 @@ def test_another_kernel_booted_is_refused_naming_both(tmp_path: Path) -> None:
     with pytest.raises(StaleKernelError):
         suite.run_command("true")
     assert len(guests) == 1 and not guests[0].alive
+
+
+def test_workers_merged_keep_what_the_build_lacks(tmp_path: Path) -> None:
+    # With -n N each worker compares the same .config; the merged summary says it once.
+    suite, _, _ = dev_suite(tmp_path, booted=3)
+    suite.run_check(Path("/checks/smoke"), "global.create_and_spawn_true")
+    suite.finish(0)
+    part = json.loads((suite.run_dir / "summary.json").read_text())
+    merged, data = merge_summary([part, part], "workers")
+    assert data["kernel_build"] == part["kernel_build"]
+    assert "CONFIG_AUDIT=y" in merged.to_markdown()
+    assert data["provenance"]["version_string"] == DEV_BANNER.format(3).strip()

@@ -85,6 +85,7 @@ def merge_summary(summaries: list[dict[str, Any]],
                       proc_version=first["proc_version"], series=first["series"],
                       accel=first["accel"])
     summary.merged_provenance = first["provenance"] or None
+    summary.kernel_build = first.get("kernel_build", {})  # --kernel-build: the same build
     if parts == "workers":
         summary.workers = len(summaries)
     summary.counts = defaultdict(Counter)
