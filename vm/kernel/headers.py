@@ -31,12 +31,15 @@ from vm.proc import run
 from vm.progress import Progress
 
 # What `make headers_install` reads on x86 (scripts_unifdef, uapi-asm-generic,
-# archheaders, archscripts, then the two uapi folders), relative to the tree.
-READ = ("Makefile", "scripts", "include/uapi", "arch/x86/include/uapi", "arch/x86/Makefile",
-        "arch/x86/entry/syscalls", "arch/x86/tools", "tools/include")
+# archheaders, archscripts, then the two uapi folders), relative to the tree;
+# "DIR/*": the files of DIR, not of its subfolders (scripts/kconfig/ and
+# scripts/mod/ are not read, and an in-tree build generates sources there).
+READ = ("Makefile", "scripts/*", "scripts/basic", "scripts/include", "include/uapi",
+        "arch/x86/include/uapi", "arch/x86/Makefile", "arch/x86/entry/syscalls",
+        "arch/x86/tools", "tools/include")
 STAMP = ".suite-headers-key"
 # Bumped when how the headers are made changes (READ, the make command).
-FORMAT = "1"
+FORMAT = "2"
 KEEP_OTHER_SETS = 8
 # Build outputs an in-place build leaves among those sources.
 _OUTPUT_SUFFIXES = (".o", ".a", ".so", ".ko", ".mod", ".cmd", ".d", ".tmp")
@@ -44,16 +47,20 @@ _ELF = b"\x7fELF"
 
 
 def _is_output(path: Path, head: bytes) -> bool:
-    return path.name.startswith(".") or path.name.endswith(_OUTPUT_SUFFIXES) or head == _ELF
+    """Hidden (kbuild's .cmd files), an object, a program, or made by kbuild
+    (it keeps the command of each file it makes in .<name>.cmd beside it)."""
+    return (path.name.startswith(".") or path.name.endswith(_OUTPUT_SUFFIXES) or head == _ELF
+            or path.with_name(f".{path.name}.cmd").is_file())
 
 
 def sources(tree: Path) -> dict[str, bytes]:
     """{path relative to @tree: content} of the files headers_install reads."""
     found: dict[str, bytes] = {}
     for top in READ:
-        start = tree / top
+        start = tree / top.removesuffix("/*")
         paths = [start] if start.is_file() else sorted(
-            p for p in start.rglob("*") if p.is_file() and not p.is_symlink())
+            p for p in (start.glob("*") if top.endswith("/*") else start.rglob("*"))
+            if p.is_file() and not p.is_symlink())
         for path in paths:
             data = path.read_bytes()
             if not _is_output(path, data[:4]):

@@ -72,7 +72,7 @@ def built_in(folder: Path, build: int = 3) -> Path:
     dev_bzimage(image, build, build)
     (folder / "scripts" / "basic").mkdir(parents=True, exist_ok=True)
     (folder / "scripts" / "basic" / "fixdep").write_bytes(b"\x7fELF" + os.urandom(64))
-    (folder / "scripts" / ".headers_install.sh.cmd").write_text(f"{os.urandom(8).hex()}\n")
+    (folder / "scripts" / "basic" / ".fixdep.cmd").write_text(f"{os.urandom(8).hex()}\n")
     return folder
 
 
@@ -152,6 +152,12 @@ def test_headers_are_keyed_on_their_sources_not_on_build_outputs(tmp_path: Path)
     built_in(tree)  # objects, a host program and .cmd files among the scripts
     assert headers.key(headers.sources(tree)) == before
     built_in(tree)  # built again: other objects, the same sources
+    # What kbuild generates next to the scripts (its .cmd beside it), and
+    # the scripts' subfolders that headers_install does not read.
+    (tree / "scripts" / "module.lds").write_text("generated\n")
+    (tree / "scripts" / ".module.lds.cmd").write_text("cmd_scripts/module.lds := ...\n")
+    (tree / "scripts" / "kconfig").mkdir()
+    (tree / "scripts" / "kconfig" / "parser.tab.c").write_text("generated\n")
     assert headers.key(headers.sources(tree)) == before
     (tree / "include" / "uapi" / "linux" / "spawn_template.h").write_text("#define ST 2\n")
     assert headers.key(headers.sources(tree)) != before
