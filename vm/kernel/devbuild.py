@@ -191,7 +191,7 @@ def _tell(found: list[Gap], folder: Path, names: tuple[str, ...], progress: Prog
         progress(f"kernel-build: {folder}/.config lacks {len(checks)} option(s) of {compared} "
                  "that checks need; those checks are skipped:")
         for g in checks:
-            progress(f"  {g} -> skips {g.need}")
+            progress(f"  {g} -> skips {g.need.brief()}")
     if boot:
         progress(f"kernel-build: {folder}/.config lacks {len(boot)} option(s) the guest needs "
                  "to boot (kconfigs/base.config); a boot failure names them:")

@@ -56,6 +56,16 @@ class Need:
         words = ([BOOT] if self.boot else []) + list(self.checks)
         return " ".join(words) or NONE
 
+    def brief(self) -> str:
+        """For a terminal line: a program's several globs as their count."""
+        by_program: dict[str, list[str]] = {}
+        for word in self.checks:
+            by_program.setdefault(word.partition("::")[0], []).append(word)
+        words = [BOOT] if self.boot else []
+        words += [w[0] if len(w) == 1 else f"{p} ({len(w)} kinds of checks)"
+                  for p, w in by_program.items()]
+        return ", ".join(words) or NONE
+
 
 def _need(words: list[str], where: str) -> Need:
     if words == [NONE]:

@@ -35,6 +35,8 @@ def test_a_checks_line_covers_the_entries_below_it() -> None:
     assert not d.needed_by("observe.c", "fanotify_perm.path.open_exec_perm_decides_each_spawn")
     assert not d.needed_by("lsm.c", "hooks.same_hooks_as_execve")
     assert str(d) == "observe.c::fanotify.* audit.c" and str(Need()) == "none"
+    more = d | Need(True, ("observe.c::proc_connector.*",))
+    assert more.brief() == "boot, observe.c (2 kinds of checks), audit.c"
 
 
 @pytest.mark.parametrize("text, error", [
