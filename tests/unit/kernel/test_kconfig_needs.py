@@ -97,6 +97,101 @@ def test_what_proves_no_child_was_made_is_needed_by_the_checks_that_prove_it() -
     assert need.needed_by("abi_spawn.c", "bad_action.close_bad_fd.refused")
     assert need.needed_by("abi_spawn.c", "global.unknown_flags")
     assert not need.needed_by("abi_spawn.c", "global.argv_empty")
-    assert need.needed_by("identity.c", "key.execfd_link.owner")
-    assert not need.needed_by("identity.c", "key.execfd_link.chattr_append")
+    assert need.needed_by("identity.c", "key.execfd_link.chattr_append")
+    assert not need.needed_by("identity.c", "key.execfd_link.link_count_alone_runs")
     assert not need.needed_by("smoke.c", "global.create_and_spawn_true")
+
+
+# The checks that reach a call, read from the check programs' sources: a
+# check's body, its fixture's setup and teardown, and every helper or macro
+# they use, of the program or of common.h, followed through. A rough C
+# reader (definitions start at column 0 and end at a "}" line), enough for
+# tests/guest's style.
+_BODY_HEAD = re.compile(r"^(TEST|TEST_F|TEST_F_TIMEOUT|FIXTURE_SETUP|FIXTURE_TEARDOWN"
+                        r"|FIXTURE_TEARDOWN_PARENT)\((\w+)(?:,\s*(\w+))?")
+_FUNC_HEAD = re.compile(r"^(?:static\s+)?(?:inline\s+)?(?:const\s+)?\w[\w\s*]*?\b(\w+)\(")
+
+
+def _definitions(text: str) -> list[tuple[str, str, str, str]]:
+    """(kind, name, test, text) of each TEST, fixture body, function and macro."""
+    lines, found, i = text.splitlines(), [], 0
+    while i < len(lines):
+        line, start = lines[i], i
+        if m := re.match(r"#define (\w+)", line):
+            while lines[i].endswith("\\") and i + 1 < len(lines):
+                i += 1
+            found.append(("macro", m.group(1), "", "\n".join(lines[start:i + 1])))
+        elif (head := _BODY_HEAD.match(line)) or (
+                (func := _FUNC_HEAD.match(line)) and not line.endswith(";")):
+            while i + 1 < len(lines) and lines[i] != "}":
+                i += 1
+            body = "\n".join(lines[start:i + 1])
+            if head:
+                found.append((head.group(1), head.group(2), head.group(3) or "", body))
+            elif func:
+                found.append(("func", func.group(1), "", body))
+        i += 1
+    return found
+
+
+def checks_reaching(program: str, marker: str) -> set[str]:
+    """Check names (a variant as "X") of tests/guest/@program that reach @marker."""
+    mine = _definitions((GUEST_CHECKS_DIR / program).read_text())
+    helpers = {name: body for kind, name, _, body in
+               _definitions((GUEST_CHECKS_DIR / "common.h").read_text()) + mine
+               if kind in ("func", "macro")}
+    memo: dict[str, bool] = {}
+
+    def reaches(body: str, seen: frozenset[str]) -> bool:
+        if re.search(marker, body):
+            return True
+        for name in set(re.findall(r"\b\w+\b", body)) & set(helpers) - seen:
+            if name not in memo:
+                memo[name] = reaches(helpers[name], seen | {name})
+            if memo[name]:
+                return True
+        return False
+
+    text = (GUEST_CHECKS_DIR / program).read_text()
+
+    def name(fixture: str, test: str) -> str:
+        varies = re.search(rf"\b(FIXTURE_VARIANT|FIXTURE_VARIANT_ADD|\w+_VARIANTS)\(\s*{fixture}\b",
+                           text)
+        return f"{fixture}.X.{test}" if varies else f"{fixture}.{test}"
+
+    tests = [(fixture, test) for kind, fixture, test, _ in mine if kind.startswith("TEST_F")]
+    found: set[str] = set()
+    for kind, first, test, body in mine:
+        if kind == "func" or kind == "macro" or not reaches(body, frozenset()):
+            continue
+        if kind == "TEST":
+            found.add(f"global.{first}")
+        elif kind.startswith("TEST_F"):
+            found.add(name(first, test))
+        else:  # a fixture's setup or teardown: each of its checks
+            found |= {name(first, t) for f, t in tests if f == first}
+    return found
+
+
+@pytest.mark.parametrize("option, fragment, marker", [
+    # The proof that no child was made (common.h), and lifetime.c's own reading.
+    ("CONFIG_PROC_CHILDREN", "spawn-template",
+     r"st_child_evidence|st_child_count|first_child_of|/children|children="),
+    # NOCHILD_BEGIN(): a fresh pid namespace proves that no pid was used.
+    ("CONFIG_PID_NS", "base", r"st_watch_children\(1\)|NOCHILD_BEGIN"),
+])
+def test_every_check_that_reaches_what_an_option_gives_needs_it(
+        option: str, fragment: str, marker: str) -> None:
+    need = needs(kconfig.load_fragments([fragment]))[option]
+    for program in sorted(p.name for p in GUEST_CHECKS_DIR.glob("*.c")):
+        if program.startswith(("helper_", "bench_")):
+            continue
+        missed = sorted(c for c in checks_reaching(program, marker)
+                        if not need.needed_by(program, c))
+        assert missed == [], f"{fragment}.config: {option} is not said to be needed by {missed}"
+
+
+def test_the_reader_finds_what_calls_the_proof_through_helpers() -> None:
+    # exec_regress.c: nproc_spawn() calls it, for exec_nproc's runner only.
+    found = checks_reaching("exec_regress.c", r"st_child_evidence")
+    assert found == {"exec_nproc.X.over_limit_then_below", "exec_nproc.X.fork_passes_exec_refused"}
