@@ -3,9 +3,14 @@ posix_spawn under stress-ng, together with a spawn-template loop, for a
 fixed time in the guest of a debug kernel. Nothing may splat, leak
 (kmemleak, when the kernel has it) or hang; the figures go to the results.
 
-The spawn-template loop is reuse.c's sequential_10000 check, run again and
-again beside stress-ng until the time is up: it asserts its own counts and
-that nothing (fds, memory, pids) grows with the spawns.
+The spawn-template loop is reuse.c's sequential_steady check, run again and
+again beside stress-ng until the time is up: every spawn and posix_spawn()
+exits 0, fds, pidfds and children are as before, the template's close
+releases its pin, and kmemleak finds nothing. Its per-cache slab counts and
+its rate against posix_spawn() are the whole guest's: with stress-ng
+creating processes beside it the check logs them without judging them (it
+counts the processes others created), and kmemleak, here and after the
+soak, judges leaks.
 """
 
 import json
@@ -24,7 +29,7 @@ pytestmark = pytest.mark.guest
 SECONDS = int(os.environ.get("SOAK_SECONDS", "300"))
 STRESSORS = ("exec", "fork", "vfork", "clone", "spawn")
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
-LOOP_CHECK = "reuse.sequential_10000"
+LOOP_CHECK = "reuse.sequential_steady"
 
 
 # stress-ng skips its exec and spawn stressors when run as root.
