@@ -62,13 +62,16 @@ def runs(clone: Path) -> list[Path]:
 
 
 def prepare(clone: Path) -> None:
-    """The clone's tox env, and its check programs compiled (one check)."""
+    """The clone's tox env, and what a warm run finds made (one check)."""
     timed([*TOX_GUEST, "--notest"], clone)
     venv = clone / ".tox" / "guest" / "bin"
     # As tox runs it: vng from the env.
     env = {**os.environ, "PATH": f"{venv}:{os.environ['PATH']}"}
-    timed([str(venv / "python"), "-m", "pytest", "tests/guest/smoke.c", "--kconfig", "lkdtm",
-           "-q", "-p", "no:cacheprovider"], clone, env)
+    # A check and a selftest program: the check programs compiled, the
+    # kernel built and the base kernel's selftest results made for this config.
+    timed([str(venv / "python"), "-m", "pytest", "tests/guest/smoke.c", "tests/kselftest",
+           "--only", "tests/guest/smoke.c", "--only", "tests/kselftest/exec::null-argv",
+           "--kconfig", "lkdtm", "-q", "-p", "no:cacheprovider"], clone, env)
 
 
 def one_line_change(work: Path) -> Path:
