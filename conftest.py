@@ -10,6 +10,7 @@ the run's (vm/results/merge.py)."""
 import os
 import sys
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="QEMU accelerator; auto: KVM if usable (vmx/svm), else TCG")
     group.addoption("--guest-memory", default=DEFAULTS.guest_memory,
                     help="guest memory (default: %(default)s)")
-    group.addoption("--guest-cpus", type=int, default=DEFAULTS.guest_cpus,
-                    help="guest CPUs (default: %(default)s)")
+    group.addoption("--guest-cpus", type=int, default=None,
+                    help=f"guest CPUs (default: {DEFAULTS.guest_cpus}; with -n, the host's "
+                    "CPUs shared among the workers' guests, at most that)")
     group.addoption("--ktap", action="store_true",
                     help="print the run's KTAP stream (results/<run-id>/results.ktap) at the end")
     group.addoption("--check-timeout", type=float, default=DEFAULTS.check_timeout, metavar="S",
@@ -103,7 +105,7 @@ def options_from(config: pytest.Config) -> Options:
         kernel_build=config.getoption("--kernel-build"),
         accel=config.getoption("--accel"),
         guest_memory=config.getoption("--guest-memory"),
-        guest_cpus=config.getoption("--guest-cpus"),
+        guest_cpus=config.getoption("--guest-cpus") or DEFAULTS.guest_cpus,
         check_timeout=config.getoption("--check-timeout"),
         kselftest=tuple(config.getoption("--kselftest")),
         kselftest_base_record=config.getoption(RECORD_OPTION),
@@ -179,6 +181,11 @@ def configure_worker(config: pytest.Config) -> None:
     if RUN_DIR_INPUT not in workerinput:
         return  # not started by this conftest's controller
     options = options_from(config)
+    if config.getoption("--guest-cpus") is None:
+        # More vCPUs than host CPUs stall each guest on its own locks
+        # (a vCPU waits for one the host has not scheduled).
+        options = replace(options, guest_cpus=workers.guest_cpus(
+            len(os.sched_getaffinity(0)), int(workerinput["workercount"]), DEFAULTS.guest_cpus))
     name = str(workerinput["workerid"])
     run_dir = Path(workerinput[RUN_DIR_INPUT]) / WORKERS_DIR / name
     run_dir.mkdir(parents=True)

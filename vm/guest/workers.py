@@ -43,3 +43,9 @@ def auto_count(cpus: int, free_mib: int, guest_memory: str) -> int:
 
 def host_count(guest_memory: str) -> int:
     return auto_count(len(os.sched_getaffinity(0)), available_mib(), guest_memory)
+
+
+def guest_cpus(host_cpus: int, count: int, most: int) -> int:
+    """vCPUs per guest when @count guests share the host: no more in all
+    than the host has, at least one each."""
+    return max(1, min(most, host_cpus // count))

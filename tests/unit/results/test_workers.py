@@ -80,3 +80,8 @@ def test_what_a_worker_met_decides_the_runs_status(mini_git_tree: Path,
     summary = json.loads((run_folder(tmp_path) / "summary.json").read_text())
     assert summary["exit_status"] == ExitStatus.REVISION_BROKEN
     assert str(summary["exit_reason"]).startswith("SeriesError")
+
+
+@pytest.mark.parametrize("host, count, expected", [(2, 2, 1), (2, 1, 2), (8, 2, 2), (4, 3, 1)])
+def test_guests_share_the_hosts_cpus(host: int, count: int, expected: int) -> None:
+    assert workers.guest_cpus(host, count, 2) == expected
