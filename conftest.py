@@ -182,8 +182,8 @@ def configure_worker(config: pytest.Config) -> None:
         return  # not started by this conftest's controller
     options = options_from(config)
     if config.getoption("--guest-cpus") is None:
-        # More vCPUs than host CPUs stall each guest on its own locks
-        # (a vCPU waits for one the host has not scheduled).
+        # More vCPUs than host CPUs: two 2-vCPU guests on 2 cores ran the
+        # checks 2.6x slower than two 1-vCPU guests (docs/benchmarks.md).
         options = replace(options, guest_cpus=workers.guest_cpus(
             len(os.sched_getaffinity(0)), int(workerinput["workercount"]), DEFAULTS.guest_cpus))
     name = str(workerinput["workerid"])
