@@ -186,12 +186,8 @@ class Suite:
             config_key = build.wanted_key(kconfig.merged(kconfig.load_fragments(fragments)))
             tests = install.tests_key(src.repo, src.base, chosen)
             record = base.record_path(self.cache, base.key(src.base, config_key, tests, opts))
-            if base.load(record) is None and base.being_made(record):
-                # Another worker runs the base now: build and boot meanwhile,
-                # take its results when the first selftest is judged.
-                self._base_record = record
-                self.summary.kselftest["base"] = "run by another worker"
-                return
+            # A worker waits for another running the base: building meanwhile
+            # would move the shared tree and give the two workers two builds.
             self._base = self._base_results(record, chosen)
         except HarnessError as e:
             # The series' own checks do not depend on it: only the selftests fail.

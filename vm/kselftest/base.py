@@ -10,7 +10,6 @@ tests and guest; otherwise from a run of the suite itself on the base,
 reads them. A warm rerun builds and boots nothing for the base.
 """
 
-import fcntl
 import json
 import subprocess
 import sys
@@ -47,19 +46,6 @@ def record_path(cache: Cache, results_key: str) -> Path:
 
 def lock_path(record: Path) -> Path:
     return record.with_suffix(".lock")
-
-
-def being_made(record: Path) -> bool:
-    """Whether another process holds the lock of @record (is running the base)."""
-    path = lock_path(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-        return False
 
 
 def save(path: Path, install: Path, outcomes: dict[str, ProgramOutcome], run: Path) -> None:

@@ -1,12 +1,11 @@
 """vm/kselftest: reading what a selftest program printed, judging it
 against the base kernel's run, and choosing the targets of a series."""
 
-import fcntl
 from dataclasses import replace
 from pathlib import Path
 
 from vm.kernel.series import NO_SERIES, Patch, Series
-from vm.kselftest import base, judge, outcome, targets
+from vm.kselftest import judge, outcome, targets
 from vm.kselftest.outcome import ProgramOutcome, Result, Status
 
 DATA = Path(__file__).parents[1] / "data" / "kselftest"
@@ -128,13 +127,3 @@ def test_the_bundled_series_guards_exec() -> None:
     for rev in ("v2", "v3"):
         assert targets.for_series(load_dir(PATCHES_DIR / "spawn-template" / rev)) == ("exec",)
 
-
-def test_a_base_being_made_elsewhere_is_seen_by_its_lock(tmp_path: Path) -> None:
-    # Of several workers, the one that finds the lock held builds and boots
-    # meanwhile and takes the results later (vm/suite.py).
-    record = tmp_path / "kselftest" / "base-k.json"
-    assert not base.being_made(record)
-    with open(base.lock_path(record), "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        assert base.being_made(record)
-    assert not base.being_made(record)
