@@ -83,16 +83,13 @@ class Suite:
         """The built kernel: source -> series -> config -> build, each cached."""
         if self._failure is not None:
             raise self._failure
-        if self._built is None and self.options.prebuilt is not None:
+        if self._built is None and (self.options.prebuilt or self.options.kernel_build):
+            # A kernel built elsewhere: an export, or the developer's own build.
             try:
-                self._load_prebuilt(self.options.prebuilt)
-            except HarnessError as e:
-                self._failure = e
-                self.note(e)
-                raise
-        if self._built is None and self.options.kernel_build is not None:
-            try:
-                self._load_kernel_build(self.options.kernel_build)
+                if self.options.prebuilt is not None:
+                    self._load_prebuilt(self.options.prebuilt)
+                elif self.options.kernel_build is not None:
+                    self._load_kernel_build(self.options.kernel_build)
             except HarnessError as e:
                 self._failure = e
                 self.note(e)
