@@ -102,10 +102,13 @@ class Suite:
                 with locked(self.cache, self.progress):
                     self._built = self._prepare_kernel(fragments)
                     self._image = self._keep_image(self._built)
-                    if self.options.kselftest_base_record is not None:
+                    record = self.options.kselftest_base_record
+                    if record is not None:
                         # The base's own run: its tests against its headers,
-                        # before another run's build can replace them.
+                        # before another run's build can replace them; then
+                        # the tree is free (vm/kselftest/base.py).
                         self._tests = self._install_tests(self._built)
+                        base.built_marker(record).write_text(self._built.identity + "\n")
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
@@ -183,8 +186,13 @@ class Suite:
             config_key = build.wanted_key(kconfig.merged(kconfig.load_fragments(fragments)))
             tests = install.tests_key(src.repo, src.base, chosen)
             record = base.record_path(self.cache, base.key(src.base, config_key, tests, opts))
-            # A worker waits for another running the base: building meanwhile
-            # would move the shared tree and give the two workers two builds.
+            # Another worker runs the base: wait until its kernel is built
+            # (building before would see the base's build replace this one in
+            # the shared tree), then build while its guest runs.
+            if base.load(record) is None and base.wait_for_base_build(record, self.progress):
+                self._base_record = record
+                self.summary.kselftest["base"] = "run by another worker"
+                return
             self._base = self._base_results(record, chosen)
         except HarnessError as e:
             # The series' own checks do not depend on it: only the selftests fail.

@@ -834,24 +834,36 @@ static inline char *st_page_before_hole(void)
 	return p;
 }
 
-/* A "Key: value" number of /proc/meminfo, -1 when missing. */
-static inline long long st_meminfo_kb(const char *key)
+/*
+ * The number after "key" and one separator character on a line of a /proc
+ * file ("VmallocUsed:" in meminfo, "processes " in stat), -1 when missing.
+ * The buffer is large for /proc/stat's "intr" line; a line longer still is
+ * read in pieces, which all start with a digit or a space, never a key.
+ */
+static inline long long st_proc_num(const char *path, const char *key,
+				    char sep)
 {
-	char line[256];
+	char line[4096];
 	long long v = -1;
 	size_t kl = strlen(key);
-	FILE *f = fopen("/proc/meminfo", "re");
+	FILE *f = fopen(path, "re");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, kl) && line[kl] == ':') {
+		if (!strncmp(line, key, kl) && line[kl] == sep) {
 			v = atoll(line + kl + 1);
 			break;
 		}
 	}
 	fclose(f);
 	return v;
+}
+
+/* A "Key: value" number of /proc/meminfo, -1 when missing. */
+static inline long long st_meminfo_kb(const char *key)
+{
+	return st_proc_num("/proc/meminfo", key, ':');
 }
 
 static inline double st_now(void)

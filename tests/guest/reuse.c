@@ -135,26 +135,6 @@ static void kmemleak_check(struct __test_metadata *_metadata)
 	TH_LOG("kmemleak: nothing unreferenced after two scans");
 }
 
-/* A "name value" line of /proc/stat, -1 when missing. */
-static long long proc_stat_num(const char *key)
-{
-	char line[4096];
-	long long v = -1;
-	size_t kl = strlen(key);
-	FILE *f = fopen("/proc/stat", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, kl) && line[kl] == ' ') {
-			v = atoll(line + kl + 1);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
 /*
  * ---- counting the objects of every slab cache ----
  *
@@ -344,7 +324,7 @@ static void census_take(struct __test_metadata *_metadata,
 		}
 	}
 	n->vmalloc_kb = st_meminfo_kb("VmallocUsed");
-	n->forks = proc_stat_num("processes");
+	n->forks = st_proc_num("/proc/stat", "processes", ' ');
 	if (cs->n) {
 		ASSERT_LT(0, done)
 			TH_LOG("no count of the %d slab caches: a shrink write or /proc/slabinfo failed",

@@ -1,6 +1,7 @@
 """Check programs (tests/guest/*.c): compiled on the host against the build's
 UAPI headers, their checks listed with -l (one pytest item per check)."""
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -75,7 +76,9 @@ def compile_all(built: Built, progress: Progress,
         return CheckPrograms(out_dir)
     # A set without its stamp is a compile that did not finish.
     shutil.rmtree(out_dir, ignore_errors=True)
-    cmd = ["make", "-s", "-C", str(checks_dir), f"OUTPUT={out_dir}",
+    # All CPUs: serially, the 23 programs took 20 s of a fresh run's wall
+    # time here, 9 s with two jobs, and the guests wait for them.
+    cmd = ["make", "-s", f"-j{os.cpu_count() or 1}", "-C", str(checks_dir), f"OUTPUT={out_dir}",
            f"KHDR_INCLUDES=-isystem {built.headers}", f"SELFTESTS={selftests}"]
     progress(f"checks: compiling {checks_dir} against {built.headers}")
     proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")

@@ -8,11 +8,17 @@ from the cache when they were made from the same base commit, config,
 tests and guest; otherwise from a run of the suite itself on the base,
 `pytest tests/kselftest --series none`, which writes them where this run
 reads them. A warm rerun builds and boots nothing for the base.
+
+Of several workers, one runs the base; the others wait until its kernel
+is built and its tests installed (base_built()), then build their own in
+the shared tree while the base's guest runs from its copy of the image.
 """
 
+import fcntl
 import json
 import subprocess
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -46,6 +52,41 @@ def record_path(cache: Cache, results_key: str) -> Path:
 
 def lock_path(record: Path) -> Path:
     return record.with_suffix(".lock")
+
+
+def built_marker(record: Path) -> Path:
+    """Written by the base's run once its kernel is built and its tests are
+    installed: from then on it needs nothing of the shared build tree."""
+    return record.with_suffix(".built")
+
+
+def being_run(record: Path) -> bool:
+    """Whether a run of the base holds the lock of @record now."""
+    path = lock_path(record)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
+
+def wait_for_base_build(record: Path, progress: Progress, poll: float = 1.0) -> bool:
+    """True once another run of the base has built it (this run may build in
+    the shared tree now and read the results later); False when no run of
+    the base is under way (this run takes the lock and reads or makes them)."""
+    said = False
+    while being_run(record):
+        if built_marker(record).is_file():
+            return True
+        if not said:
+            progress("kselftest: another run is making the base kernel's results; "
+                     "building this run's kernel once the base is built")
+            said = True
+        time.sleep(poll)
+    return False
 
 
 def save(path: Path, install: Path, outcomes: dict[str, ProgramOutcome], run: Path) -> None:
@@ -92,9 +133,14 @@ def run(record: Path, targets: tuple[str, ...], options: Options, results: Path,
     progress(f"kselftest: the base kernel's results are not cached: building and running the "
              f"base (no series, same config); log: {log}")
     results.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        status = subprocess.run(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL).returncode
+    # One left by a run that was killed would let a worker build too early.
+    built_marker(record).unlink(missing_ok=True)
+    try:
+        with open(log, "w") as out:
+            status = subprocess.run(cmd, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL).returncode
+    finally:
+        built_marker(record).unlink(missing_ok=True)
     found = load(record)
     if found is None:
         tail = "\n  ".join(log.read_text(errors="replace").strip().splitlines()[-15:])

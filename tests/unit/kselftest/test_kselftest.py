@@ -1,11 +1,13 @@
 """vm/kselftest: reading what a selftest program printed, judging it
 against the base kernel's run, and choosing the targets of a series."""
 
+import fcntl
+import threading
 from dataclasses import replace
 from pathlib import Path
 
 from vm.kernel.series import NO_SERIES, Patch, Series
-from vm.kselftest import judge, outcome, targets
+from vm.kselftest import base, judge, outcome, targets
 from vm.kselftest.outcome import ProgramOutcome, Result, Status
 
 DATA = Path(__file__).parents[1] / "data" / "kselftest"
@@ -127,3 +129,31 @@ def test_the_bundled_series_guards_exec() -> None:
     for rev in ("v2", "v3"):
         assert targets.for_series(load_dir(PATCHES_DIR / "spawn-template" / rev)) == ("exec",)
 
+
+
+
+def test_a_worker_builds_once_the_base_is_built_elsewhere(tmp_path: Path) -> None:
+    # Of several workers, one runs the base; another may build in the shared
+    # tree once the base's kernel is built (vm/suite.py), not before.
+    record = tmp_path / "kselftest" / "base-k.json"
+    said: list[str] = []
+    assert not base.wait_for_base_build(record, said.append)  # nobody runs it
+    with open(base.lock_path(record), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = threading.Timer(0.3, base.built_marker(record).write_text, ("st-x\n",))
+        done.start()
+        assert base.wait_for_base_build(record, said.append, poll=0.05)
+        done.join()
+    assert len(said) == 1 and "another run" in said[0]
+
+
+def test_a_base_run_that_ends_unbuilt_is_not_waited_for(tmp_path: Path) -> None:
+    # Its build failed: the lock is released with no marker; the worker then
+    # takes the lock itself (and reads or makes the results).
+    record = tmp_path / "kselftest" / "base-k.json"
+    record.parent.mkdir(parents=True)
+    with open(base.lock_path(record), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        threading.Timer(0.2, fcntl.flock, (held, fcntl.LOCK_UN)).start()
+        assert not base.wait_for_base_build(record, lambda _: None, poll=0.05)
+    assert not base.built_marker(record).exists()
