@@ -29,3 +29,10 @@ def test_cold_builds_are_the_base_run_and_the_series(tmp_path: Path) -> None:
     (run / "summary.json").write_text(json.dumps({"timings_s": {"build": 61.0, "boot": 30.0}}))
     (base / "summary.json").write_text(json.dumps({"timings_s": {"build": 540.0}}))
     assert loop.cold_builds(run) == (540.0, 61.0)
+
+
+def test_a_fresh_row_is_the_wall_time_against_both_builds() -> None:
+    row = loop.fresh_row("now (abc)", (816.0, 0, 314.4, 316.4))
+    assert row == "| now (abc) | 816 s (exit 0) | 314 s | 316 s | 1.29x |"
+    # A run that built nothing (it failed first) has no ratio.
+    assert loop.fresh_row("x", (20.0, 2, 0.0, 0.0)).endswith("| - |")

@@ -13,6 +13,9 @@
     python3 -m vm.bench loop [--before REF] [--no-fresh]
                                 # the inner loop, the suite at REF against HEAD
                                 # (vm/bench/harness/loop.py)
+    python3 -m vm.bench fresh [--before REF]
+                                # the README's main command on an empty cache,
+                                # at REF then HEAD, against the cold builds inside
 
 `build` uses a fresh XDG cache in a temporary folder under the repository's
 build/ (ignored by git), so the developer's cache and ccache are untouched.
@@ -222,7 +225,8 @@ def bench_gate(series_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python3 -m vm.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect", "loop"))
+    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect", "loop",
+                                                "fresh"))
     parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--modes", default="safe",
@@ -233,7 +237,7 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, default=None, metavar="DIR",
                         help="prebuilt: keep DIR's normal run and export, redo the clone's runs")
     parser.add_argument("--before", default=loop.BEFORE, metavar="REF",
-                        help="loop: the suite to compare with (default: %(default)s)")
+                        help="loop, fresh: the suite to compare with (default: %(default)s)")
     parser.add_argument("--no-fresh", action="store_true",
                         help="loop: skip the fresh-machine run (empty cache, cold builds)")
     args = parser.parse_args()
@@ -249,5 +253,7 @@ def main() -> None:
         bench_gate(args.series)
     elif args.what == "loop":
         loop.bench_loop(args.before, not args.no_fresh)
+    elif args.what == "fresh":
+        loop.bench_fresh(args.before)
     else:
         bench_guest(args.rounds)

@@ -2,6 +2,7 @@
 side by side in one run.
 
     python3 -m vm.bench loop [--before REF] [--no-fresh]
+    python3 -m vm.bench fresh [--before REF]
 
 Each suite is a clean clone under build/bench/loop-*/ (REF, and HEAD),
 sharing the developer's XDG cache (warm), each with its own tox envs:
@@ -16,6 +17,8 @@ sharing the developer's XDG cache (warm), each with its own tox envs:
   empty XDG cache, `bash .ci/setup && python3 -m tox -e guest`, against
   the cold builds inside it (the base kernel's, for the selftests, and the
   series' on top of it), read from the run's own summaries.
+
+`fresh` runs the fresh-machine figure alone, for REF and then HEAD.
 
 Then the two warm runs' verdicts check by check, and what more workers
 would give: the warm run's per-check durations (junit.xml) scheduled
@@ -144,17 +147,44 @@ def _head() -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def _fresh(work: Path) -> str:
-    clone = clone_at("HEAD", work / "fresh")
-    env = clone_env(work / "fresh-cache")
+def fresh_run(ref: str, work: Path) -> tuple[float, int, float, float]:
+    """The README's main command at @ref as on a new machine: a clean clone
+    and an empty XDG cache (no source, no ccache, no base results).
+    (wall, exit status, the base kernel's build, the series' build)."""
+    name = f"fresh-{ref}"
+    clone = clone_at(ref, work / name)
+    env = clone_env(work / f"{name}-cache")
     wall, status = timed(["bash", "-c", ".ci/setup && python3 -m tox -e guest"], clone, env)
-    run = runs(clone)[-1]
-    base, series = cold_builds(run)
+    base, series = cold_builds(runs(clone)[-1])
+    return wall, status, base, series
+
+
+def fresh_row(label: str, figures: tuple[float, int, float, float]) -> str:
+    wall, status, base, series = figures
     cold = base + series
-    return (f"\nfresh machine (clean clone, empty XDG cache), `.ci/setup && python3 -m tox -e "
-            f"guest`: {wall:.0f} s, exit {status}; builds inside it: base kernel {base:.0f} s "
-            f"(cold) + series {series:.0f} s = {cold:.0f} s; ratio "
-            f"{wall / cold if cold else float('nan'):.2f}x the builds")
+    ratio = f"{wall / cold:.2f}x" if cold else "-"
+    return (f"| {label} | {wall:.0f} s (exit {status}) | {base:.0f} s | {series:.0f} s "
+            f"| {ratio} |")
+
+
+FRESH_HEADER = ("| suite | README main command | base kernel build | series build "
+                "| wall / builds |\n|---|---:|---:|---:|---:|")
+
+
+def _fresh(work: Path) -> str:
+    return "\n" + FRESH_HEADER + "\n" + fresh_row(_head(), fresh_run("HEAD", work))
+
+
+def bench_fresh(before: str) -> None:
+    """The fresh-machine figure of the suite at @before and at HEAD, one
+    after the other (machines of this kind differ in speed: compare ratios)."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=BENCH_DIR, prefix="fresh-"))
+    rows = [fresh_row(f"before ({before})", fresh_run(before, work)),
+            fresh_row(f"now ({_head()})", fresh_run("HEAD", work))]
+    print(FRESH_HEADER)
+    print("\n".join(rows))
+    log(f"results: {work}")
 
 
 def _projection(run: Path) -> str:
