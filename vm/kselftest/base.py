@@ -10,8 +10,9 @@ tests and guest; otherwise from a run of the suite itself on the base,
 reads them. A warm rerun builds and boots nothing for the base.
 
 Of several workers, one runs the base; the others wait until its kernel
-is built and its tests installed (base_built()), then build their own in
-the shared tree while the base's guest runs from its copy of the image.
+is built and its tests installed (wait_for_base_build()), then build
+their own in the shared tree while the base's guest runs from its copy
+of the image.
 """
 
 import fcntl

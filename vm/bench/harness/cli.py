@@ -225,8 +225,8 @@ def bench_gate(series_dir: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python3 -m vm.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect", "loop",
-                                                "fresh"))
+    parser.add_argument("what", choices=("build", "guest", "gate", "prebuilt", "collect",
+                                         "loop", "fresh"))
     parser.add_argument("--series", type=Path, default=DEFAULT_SERIES)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--modes", default="safe",
