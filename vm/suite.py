@@ -108,7 +108,9 @@ class Suite:
                         # before another run's build can replace them; then
                         # the tree is free (vm/kselftest/base.py).
                         self._tests = self._install_tests(self._built)
-                        base.built_marker(record).write_text(self._built.identity + "\n")
+                        marker = base.built_marker(record)
+                        marker.parent.mkdir(parents=True, exist_ok=True)
+                        marker.write_text(self._built.identity + "\n")
             except HarnessError as e:
                 # Every test that needs the kernel fails with the same cause.
                 self._failure = e
@@ -209,9 +211,22 @@ class Suite:
                                  self.run_dir / "base.log", self.progress)
                 self._timed("kselftest base", start)
                 self.summary.kselftest["base"] = f"run now: {found.run}"
-            elif self._base_record is None:
+            else:
                 self.summary.kselftest["base"] = (f"from the cache ({record.name}), "
                                                   f"made by {found.run}")
+        return found
+
+    def _base_made_elsewhere(self, record: Path) -> base.BaseResults:
+        """The results of the base run another worker started (this run built
+        meanwhile). Never run again from here: that would build the base in
+        the shared tree under the other workers' series build."""
+        with locked(self.cache, self.progress, base.lock_path(record)):
+            found = base.load(record)
+        if found is None:
+            raise HarnessError(f"the base kernel's run by another worker left no results in "
+                               f"{record} (its log: base.log in that worker's folder, "
+                               f"{self.run_dir.parent}/<worker>/)")
+        self.summary.kselftest["base"] = f"run by another worker: {found.run}"
         return found
 
     def run_kselftest(self, target: str, program: str) -> outcome.ProgramOutcome:
@@ -246,7 +261,7 @@ class Suite:
             raise self._base_failure
         if self._base is None and self._base_record is not None:
             try:
-                self._base = self._base_results(self._base_record, self.kselftest_targets())
+                self._base = self._base_made_elsewhere(self._base_record)
             except HarnessError as e:
                 self._base_failure = e
                 raise

@@ -130,8 +130,6 @@ def test_the_bundled_series_guards_exec() -> None:
         assert targets.for_series(load_dir(PATCHES_DIR / "spawn-template" / rev)) == ("exec",)
 
 
-
-
 def test_a_worker_builds_once_the_base_is_built_elsewhere(tmp_path: Path) -> None:
     # Of several workers, one runs the base; another may build in the shared
     # tree once the base's kernel is built (vm/suite.py), not before.
@@ -154,6 +152,8 @@ def test_a_base_run_that_ends_unbuilt_is_not_waited_for(tmp_path: Path) -> None:
     record.parent.mkdir(parents=True)
     with open(base.lock_path(record), "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        threading.Timer(0.2, fcntl.flock, (held, fcntl.LOCK_UN)).start()
+        release = threading.Timer(0.2, fcntl.flock, (held, fcntl.LOCK_UN))
+        release.start()
         assert not base.wait_for_base_build(record, lambda _: None, poll=0.05)
+        release.join()
     assert not base.built_marker(record).exists()
