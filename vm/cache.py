@@ -96,6 +96,18 @@ def check_programs_dir(folder: Path, key: str) -> Path:
     return folder / "guest-checks" / key[:16]
 
 
+def held(lock: Path) -> bool:
+    """Whether another process holds @lock (a lock file of locked()) now."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
+
 @contextmanager
 def locked(cache: Cache, progress: Progress, lock: Path | None = None) -> Iterator[None]:
     """Hold the cache's lock (or another lock file in it); another run's git

@@ -15,7 +15,6 @@ their own in the shared tree while the base's guest runs from its copy
 of the image.
 """
 
-import fcntl
 import json
 import subprocess
 import sys
@@ -23,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vm.cache import Cache
+from vm.cache import Cache, held
 from vm.errors import HarnessError
 from vm.kselftest.outcome import ProgramOutcome, Result, Status
 from vm.options import Options
@@ -61,25 +60,12 @@ def built_marker(record: Path) -> Path:
     return record.with_suffix(".built")
 
 
-def being_run(record: Path) -> bool:
-    """Whether a run of the base holds the lock of @record now."""
-    path = lock_path(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-        return False
-
-
 def wait_for_base_build(record: Path, progress: Progress, poll: float = 1.0) -> bool:
     """True once another run of the base has built it (this run may build in
     the shared tree now and read the results later); False when no run of
     the base is under way (this run takes the lock and reads or makes them)."""
     said = False
-    while being_run(record):
+    while held(lock_path(record)):
         if built_marker(record).is_file():
             return True
         if not said:

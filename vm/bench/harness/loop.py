@@ -154,7 +154,7 @@ def fresh_run(ref: str, work: Path) -> tuple[float, int, float, float]:
     name = f"fresh-{ref}"
     clone = clone_at(ref, work / name)
     env = clone_env(work / f"{name}-cache")
-    wall, status = timed(["bash", "-c", ".ci/setup && python3 -m tox -e guest"], clone, env)
+    wall, status = timed(["bash", "-c", f".ci/setup && {' '.join(TOX_GUEST)}"], clone, env)
     base, series = cold_builds(runs(clone)[-1])
     return wall, status, base, series
 
